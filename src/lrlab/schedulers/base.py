@@ -1,0 +1,192 @@
+"""The shell every adaptive scheduler shares: bounds, warm-up, signals in, adjustments logged.
+
+A subclass supplies the measuring (``_observe`` for signals the loop passes, ``_on_gradients``
+for gradients read by the optimizer hook) and a pure rule that turns measurements into a
+:class:`Decision`. This base applies decisions: it multiplies one *scale* shared by every
+parameter group (so groups stay in proportion), keeps every rate inside ``[min_lr, max_lr]``,
+holds decisions back during warm-up, logs every change, and saves and restores every bit of
+state so that a resumed run follows the same learning-rate path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler
+
+from lrlab.signals import register_gradient_hook
+
+#: Keyword arguments ``observe`` accepts, and what each is.
+SIGNALS: dict[str, str] = {
+    "logits": "model outputs of the training batch (Tensor, (N, C) or (N,))",
+    "loss": "training loss of the batch (float or 0-d Tensor)",
+    "val_metrics": "validation metrics after an evaluation, e.g. {'loss': 0.4, 'accuracy': 0.9}",
+    "train_metrics": "training metrics over the same period, e.g. {'loss': 0.3}",
+    "loss_closure": "callable returning the loss of one batch with its graph (for Hessian probes)",
+}
+#: What a scheduler may declare in ``needs``: the signals above, and gradients (read by a hook).
+NEEDS: frozenset[str] = frozenset(SIGNALS) | {"grads"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a rule decided: multiply the rate by ``multiplier`` because of ``rule``."""
+
+    multiplier: float
+    rule: str
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+def check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False,
+                high_open: bool = False) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` lies in the given interval."""
+    ok = (low < value if low_open else low <= value) and (value < high if high_open else value <= high)
+    if not ok or isinstance(value, bool):
+        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+
+
+def check_int(name: str, value: int, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _per_group(name: str, value: float | Sequence[float], count: int) -> list[float]:
+    values = list(value) if isinstance(value, Sequence) else [value] * count
+    if len(values) != count:
+        raise ValueError(f"{name} has {len(values)} values but the optimizer has {count} param groups")
+    for v in values:
+        if not (isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 and math.isfinite(v)):
+            raise ValueError(f"{name} must be finite and >= 0, got {v!r}")
+    return [float(v) for v in values]
+
+
+class AdaptiveLR(LRScheduler):
+    """Base class of lrlab's adaptive schedulers (see the module docstring).
+
+    Args:
+        optimizer: the wrapped optimizer; its groups' current ``lr`` are the initial rates.
+        min_lr: lower bound on every rate, a float or one per group (default 0).
+        max_lr: upper bound, a float or one per group; ``None`` (default) means 10x each group's
+            initial rate.
+        warmup_steps: linear warm-up from ``lr/warmup_steps`` to ``lr`` over this many steps,
+            during which no rule fires (default 0).
+    """
+
+    needs: ClassVar[frozenset[str]] = frozenset()
+    #: Attributes with ``state_dict``/``load_state_dict`` (signal trackers) saved with the scheduler.
+    _stateful: ClassVar[tuple[str, ...]] = ()
+    _saved = ("last_epoch", "_step_count", "base_lrs", "_last_lr", "scale", "rule_state",
+              "adjustments", "signals", "observations", "_is_initial")
+
+    def __init__(self, optimizer: Optimizer, *, min_lr: float | Sequence[float] = 0.0,
+                 max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not a torch.optim.Optimizer")
+        check_int("warmup_steps", warmup_steps, 0)
+        count = len(optimizer.param_groups)
+        initial = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+        self.min_lrs = _per_group("min_lr", min_lr, count)
+        self.max_lrs = (_per_group("max_lr", max_lr, count) if max_lr is not None
+                        else [10.0 * lr for lr in initial])
+        for i, (low, high) in enumerate(zip(self.min_lrs, self.max_lrs, strict=True)):
+            if low > high:
+                raise ValueError(f"min_lr ({low}) must be <= max_lr ({high}) (param group {i})")
+        # One scale for all groups keeps them in proportion; its bounds keep every group in range.
+        ratios = [(lo / lr, hi / lr) for lo, hi, lr in zip(self.min_lrs, self.max_lrs, initial, strict=True) if lr > 0]
+        self.min_scale = max((r[0] for r in ratios), default=0.0)
+        self.max_scale = min((r[1] for r in ratios), default=math.inf)
+        if self.min_scale > self.max_scale:
+            raise ValueError(
+                "min_lr/max_lr cannot hold every param group in proportion to its initial rate: "
+                f"scale must be >= {self.min_scale:g} and <= {self.max_scale:g}")
+        self.warmup_steps = warmup_steps
+        self.scale = min(max(1.0, self.min_scale), self.max_scale)
+        self.rule_state: dict[str, Any] = self.initial_rule_state()
+        self.adjustments: list[dict[str, Any]] = []
+        self.signals: dict[str, float] = {}
+        self.observations = 0
+        super().__init__(optimizer, last_epoch)
+        self._hook = register_gradient_hook(optimizer, self._read_gradients) if "grads" in self.needs else None
+
+    # -- what subclasses provide -------------------------------------------------------------
+    def initial_rule_state(self) -> dict[str, Any]:
+        """The rule's starting state (plain values only, so that it saves with ``weights_only``)."""
+        return {}
+
+    def _observe(self, **signals: Any) -> Decision | None:
+        """Measure what the loop passed and ask the rule; default: nothing to do."""
+        return None
+
+    def _on_gradients(self, optimizer: Optimizer) -> Decision | None:
+        """Measure the gradients about to be applied and ask the rule; default: nothing to do."""
+        return None
+
+    # -- signals in -------------------------------------------------------------------------
+    def observe(self, **signals: Any) -> None:
+        """Feed signals measured by the training loop: once per step, and after each evaluation.
+
+        Accepted names are the keys of :data:`SIGNALS`; signals a scheduler does not need are
+        ignored, so a loop may pass the same ones to any scheduler.
+        """
+        unknown = set(signals) - set(SIGNALS)
+        if unknown:
+            raise ValueError(f"unknown signal(s) {sorted(unknown)}; allowed: {sorted(SIGNALS)}")
+        self.observations += 1
+        self._decide(self._observe(**{k: v for k, v in signals.items() if k in self.needs}))
+
+    def _read_gradients(self, optimizer: Optimizer) -> None:
+        self._decide(self._on_gradients(optimizer))
+
+    def _decide(self, decision: Decision | None) -> None:
+        if decision is None or self.in_warmup:
+            return
+        multiplier = decision.multiplier
+        if not (math.isfinite(multiplier) and multiplier > 0.0):
+            return
+        new_scale = min(max(self.scale * multiplier, self.min_scale), self.max_scale)
+        if new_scale == self.scale:
+            return
+        old_lrs = self._rates(self.scale)
+        self.scale = new_scale
+        self.adjustments.append({
+            "step": self.last_epoch, "old_lr": old_lrs, "new_lr": self._rates(new_scale),
+            "rule": decision.rule, "signals": dict(decision.signals),
+        })
+
+    # -- rates out --------------------------------------------------------------------------
+    @property
+    def in_warmup(self) -> bool:
+        return self.last_epoch < self.warmup_steps
+
+    def _rates(self, scale: float) -> list[float]:
+        warm = min(1.0, (self.last_epoch + 1) / self.warmup_steps) if self.warmup_steps else 1.0
+        return [min(max(float(base) * scale * warm, lo), hi)
+                for base, lo, hi in zip(self.base_lrs, self.min_lrs, self.max_lrs, strict=True)]
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        return self._rates(self.scale)
+
+    # -- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer, as plain values and tensors (loads with weights_only)."""
+        state = {key: getattr(self, key) for key in self._saved}
+        state["trackers"] = {name: getattr(self, name).state_dict() for name in self._stateful}
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        for key in self._saved:
+            setattr(self, key, state_dict[key])
+        for name, tracker_state in state_dict["trackers"].items():
+            getattr(self, name).load_state_dict(tracker_state)
+
+    def detach(self) -> None:
+        """Remove the optimizer hook (when the scheduler is discarded before the optimizer)."""
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None

@@ -1,0 +1,121 @@
+"""One registry: every schedule by name, for plans, the CLI and the callbacks.
+
+Adding a schedule is one file and one :func:`register` line.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import ConstantLR, LRScheduler
+
+from lrlab.schedulers import baselines
+from lrlab.schedulers.curvature import CurvatureLR
+from lrlab.schedulers.entropy import EntropyLR
+from lrlab.schedulers.gradvar import GradVarLR
+from lrlab.schedulers.optimizers import OPTIMIZERS, optimizer_class
+from lrlab.schedulers.performance import PerformanceLR
+
+Kind = Literal["adaptive", "baseline", "optimizer"]
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A registered schedule. ``optimizer`` names the optimizer a self-tuning entry requires."""
+
+    name: str
+    kind: Kind
+    summary: str
+    factory: Callable[..., LRScheduler]
+    optimizer: str | None = None
+
+
+SCHEDULES: dict[str, ScheduleInfo] = {}
+
+
+def register(name: str, kind: Kind, factory: Callable[..., LRScheduler], summary: str,
+             optimizer: str | None = None) -> None:
+    """Add a schedule under ``name`` (a name may be registered once)."""
+    if name in SCHEDULES:
+        raise ValueError(f"schedule {name!r} is already registered")
+    SCHEDULES[name] = ScheduleInfo(name, kind, summary, factory, optimizer)
+
+
+def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
+    def factory(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0,
+                **kwargs: Any) -> LRScheduler:
+        return cls(optimizer, warmup_steps=warmup_steps, **kwargs)
+
+    factory.__signature__ = inspect.signature(cls)  # type: ignore[attr-defined]
+    return factory
+
+
+def _self_tuning(name: str) -> Callable[..., LRScheduler]:
+    def factory(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0) -> LRScheduler:
+        cls = optimizer_class(name)
+        if not isinstance(optimizer, cls):
+            raise ValueError(
+                f"schedule {name!r} is the self-tuning optimizer {cls.__name__}: build it with "
+                f"make_optimizer({name!r}, params) and pass that optimizer (got {type(optimizer).__name__})")
+        # The optimizer finds its own step size; the schedule holds the rate constant.
+        return ConstantLR(optimizer, factor=1.0, total_iters=0)
+
+    return factory
+
+
+register("entropy", "adaptive", _adaptive(EntropyLR), "uncertainty: lower the rate while predictive entropy is high")
+register("performance", "adaptive", _adaptive(PerformanceLR), "validation performance: up while improving, down on plateau/overfitting")
+register("gradvar", "adaptive", _adaptive(GradVarLR), "gradient variability: down when it grows, up when it shrinks")
+register("curvature", "adaptive", _adaptive(CurvatureLR), "loss curvature: rate = c / λ̂ (secant or Hessian)")
+register("constant", "baseline", baselines.constant, "the initial rate throughout (torch ConstantLR)")
+register("step", "baseline", baselines.step_decay, "x gamma every step_size steps (torch StepLR)")
+register("cosine", "baseline", baselines.cosine, "warm-up then cosine annealing (torch)")
+register("linear", "baseline", baselines.linear, "warm-up then linear decay (transformers)")
+register("plateau", "baseline", baselines.plateau, "cut on a validation plateau (torch ReduceLROnPlateau)")
+register("onecycle", "baseline", baselines.one_cycle, "one-cycle policy (torch OneCycleLR)")
+for _name, _info in OPTIMIZERS.items():
+    if _info.self_tuning:
+        register(_name, "optimizer", _self_tuning(_name), f"self-tuning optimizer {_info.cls} ({_info.package}), constant schedule", optimizer=_name)
+
+
+def get_schedule(name: str) -> ScheduleInfo:
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; known: {sorted(SCHEDULES)}")
+    return SCHEDULES[name]
+
+
+def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None = None,
+                   warmup_steps: int = 0, **kwargs: Any) -> LRScheduler:
+    """Build schedule ``name`` on ``optimizer``.
+
+    Args:
+        name: a key of :data:`SCHEDULES` (``lrlab schedules`` lists them).
+        optimizer: the optimizer to drive (for a self-tuning entry, one built by
+            :func:`~lrlab.schedulers.optimizers.make_optimizer` with the same name).
+        total_steps: optimizer steps in the run; required by step, cosine, linear and onecycle.
+        warmup_steps: linear warm-up steps, >= 0.
+        **kwargs: the schedule's own arguments; unknown ones raise ``ValueError``.
+
+    Example:
+        >>> import torch
+        >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+        >>> sched = make_scheduler("cosine", opt, total_steps=100, warmup_steps=10)
+        >>> sched = make_scheduler("entropy", opt, threshold=0.6)
+    """
+    info = get_schedule(name)
+    if not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
+    allowed = set(inspect.signature(info.factory).parameters) - {"optimizer", "total_steps", "warmup_steps", "last_epoch"}
+    unknown = set(kwargs) - allowed
+    if unknown:
+        raise ValueError(f"schedule {name!r} does not take {sorted(unknown)}; allowed: {sorted(allowed) or 'none'}")
+    return info.factory(optimizer, total_steps=total_steps, warmup_steps=warmup_steps, **kwargs)
+
+
+def needs_of(scheduler: LRScheduler) -> frozenset[str]:
+    """The signals a scheduler wants from the loop (empty for torch's own schedulers)."""
+    return frozenset(getattr(scheduler, "needs", frozenset()))
