@@ -1,0 +1,58 @@
+"""The data a task hands to a trial: three labelled splits and what one example looks like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Split:
+    """One labelled split of a data set, held in memory.
+
+    Args:
+        x: inputs, shape ``(n, *input_shape)``, float32.
+        y: integer class labels, shape ``(n,)``, int64, values in ``[0, num_classes)``.
+
+    Example:
+        >>> split = Split(torch.zeros(3, 4), torch.tensor([0, 1, 0]))
+        >>> len(split)
+        3
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if self.y.ndim != 1 or self.x.shape[0] != self.y.shape[0]:
+            raise ValueError(
+                f"Split needs x of shape (n, ...) and y of shape (n,); "
+                f"got x {tuple(self.x.shape)} and y {tuple(self.y.shape)}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """A task's data: train, validation and test splits.
+
+    The validation split is the one that decides things (targets, early stopping, the
+    schedulers' validation signals); the test split is evaluated once at the end and only
+    reported.
+
+    Args:
+        train: the split the model is fitted on.
+        val: the split used for every decision during and after training.
+        test: the held-out split, reported only.
+        num_classes: number of classes; labels lie in ``[0, num_classes)``.
+        input_shape: shape of one example, e.g. ``(40,)`` or ``(1, 8, 8)``.
+    """
+
+    train: Split
+    val: Split
+    test: Split
+    num_classes: int
+    input_shape: tuple[int, ...]

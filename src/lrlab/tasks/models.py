@@ -1,0 +1,88 @@
+"""Model builders by name, usable on any task whose input shape the model can take.
+
+Every model outputs ``num_classes`` logits for cross-entropy, two for a binary task.
+Weights are initialised from torch's global generator: seed it (the trial does) before
+building to get the same model twice.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from torch import nn
+
+from lrlab.tasks.conv import build_cnn, build_cnn1d
+from lrlab.tasks.mlp import build_mlp
+from lrlab.tasks.recurrent import build_bilstm, build_gru_attention, build_lstm_attention
+from lrlab.tasks.resnet import build_resnet18, build_resnet50, build_resnet_small
+
+
+class ModelBuilder(Protocol):
+    """What a registered builder looks like; it raises ``ValueError`` for a shape it cannot take."""
+
+    def __call__(
+        self,
+        input_shape: tuple[int, ...],
+        num_classes: int,
+        *,
+        dropout: float = 0.0,
+        width: int | None = None,
+    ) -> nn.Module: ...
+
+
+MODELS: dict[str, ModelBuilder] = {
+    "mlp": build_mlp,
+    "fcnn": build_mlp,
+    "cnn1d": build_cnn1d,
+    "gru_attention": build_gru_attention,
+    "lstm_attention": build_lstm_attention,
+    "bilstm": build_bilstm,
+    "cnn": build_cnn,
+    "resnet_small": build_resnet_small,
+    "resnet18": build_resnet18,
+    "resnet50": build_resnet50,
+}
+
+
+def list_models() -> list[str]:
+    """Names of all registered models, sorted."""
+    return sorted(MODELS)
+
+
+def build_model(
+    name: str,
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    *,
+    dropout: float = 0.0,
+    width: int | None = None,
+) -> nn.Module:
+    """Build the model registered as ``name`` for inputs of ``input_shape``.
+
+    Args:
+        name: one of :func:`list_models`.
+        input_shape: shape of one example, without the batch dimension (``TaskData.input_shape``).
+        num_classes: number of output logits, at least 2.
+        dropout: dropout probability before the output layer (and between the hidden layers
+            of ``mlp``), in ``[0, 1)``; default 0.
+        width: the model's main size (hidden units, channels or base channels), at least 1;
+            default ``None`` means the model's own default.
+
+    Raises:
+        ValueError: unknown name, an input shape the model cannot take, or a bad argument.
+
+    Example:
+        >>> import torch
+        >>> model = build_model("cnn", (1, 8, 8), 10)
+        >>> model(torch.zeros(2, 1, 8, 8)).shape
+        torch.Size([2, 10])
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2; got {num_classes!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1); got {dropout!r}")
+    if width is not None and (not isinstance(width, int) or width < 1):
+        raise ValueError(f"width must be a positive integer or None; got {width!r}")
+    return MODELS[name](tuple(input_shape), num_classes, dropout=dropout, width=width)

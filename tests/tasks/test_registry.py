@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import torch
+
+from lrlab.tasks import Task, TaskData, get_task, list_tasks
+from lrlab.tasks.registry import TASKS
+
+# (train, val, test) sizes of each task.
+SIZES = {
+    "mnist1d": (3200, 800, 1000),
+    "digits": (1077, 360, 360),
+    "breast_cancer": (341, 114, 114),
+    "wine": (106, 36, 36),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SIZES))
+def task_and_data(request) -> tuple[Task, TaskData]:
+    task = get_task(request.param)
+    return task, task.load()
+
+
+def rows(x: torch.Tensor) -> set[bytes]:
+    return {row.numpy().tobytes() for row in x.reshape(len(x), -1)}
+
+
+def test_list_tasks_names_every_registered_task():
+    assert list_tasks() == sorted(SIZES) == sorted(TASKS)
+
+
+def test_unknown_task_names_it_and_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown task 'cifar100'.*breast_cancer, digits"):
+        get_task("cifar100")
+
+
+def test_task_rejects_models_and_metrics_that_do_not_exist():
+    load = TASKS["wine"].load
+    with pytest.raises(ValueError, match="default_model 'vgg'"):
+        Task("t", "d", default_model="vgg", models=("mlp",), metrics=("loss",), load=load)
+    with pytest.raises(ValueError, match="unknown metrics.*'bleu'"):
+        Task("t", "d", default_model="mlp", models=("mlp",), metrics=("bleu",), load=load)
+
+
+def test_sizes_types_and_labels(task_and_data):
+    task, data = task_and_data
+    splits = (data.train, data.val, data.test)
+    assert tuple(len(s) for s in splits) == SIZES[task.name]
+    for split in splits:
+        assert split.x.dtype == torch.float32 and split.y.dtype == torch.int64
+        assert tuple(split.x.shape[1:]) == data.input_shape
+        assert torch.isfinite(split.x).all()
+        assert set(split.y.tolist()) == set(range(data.num_classes))
+
+
+def test_splits_are_disjoint(task_and_data):
+    _, data = task_and_data
+    train, val, test = rows(data.train.x), rows(data.val.x), rows(data.test.x)
+    assert len(train) == len(data.train)  # no repeated examples, so rows identify examples
+    assert not train & val and not train & test and not val & test
+
+
+def test_splits_are_deterministic_and_ignore_the_training_seed(task_and_data):
+    task, data = task_and_data
+    torch.manual_seed(123)
+    np.random.seed(123)
+    again = task.load()
+    for first, second in zip(
+        (data.train, data.val, data.test), (again.train, again.val, again.test), strict=True
+    ):
+        assert torch.equal(first.x, second.x) and torch.equal(first.y, second.y)
+
+
+def test_loads_are_independent_copies(task_and_data):
+    task, data = task_and_data
+    fresh = task.load()
+    fresh.train.x.add_(1.0)
+    assert torch.equal(task.load().train.x, data.train.x)
+
+
+def test_metrics_and_models_fit_the_task(task_and_data):
+    task, data = task_and_data
+    assert task.default_model in task.models
+    assert ("roc_auc" in task.metrics) == (data.num_classes == 2)
+    assert {"loss", "accuracy"} <= set(task.metrics)
