@@ -20,8 +20,12 @@ from torch import Tensor
 
 def flatten(tensors: Sequence[Tensor | None], like: Sequence[Tensor]) -> Tensor:
     """One flat float vector; a missing tensor (``None``) counts as zeros of its parameter's size."""
+    # At least float32 (bf16/fp16 dots lose too much), and float64 kept where it is used.
+    dtype = torch.float32
+    for p in like:
+        dtype = torch.promote_types(dtype, p.dtype)
     parts = [
-        (t if t is not None else torch.zeros_like(p)).detach().reshape(-1).float()
+        (t if t is not None else torch.zeros_like(p)).detach().reshape(-1).to(dtype)
         for t, p in zip(tensors, like, strict=True)
     ]
     return torch.cat(parts) if parts else torch.zeros(0)
@@ -92,7 +96,10 @@ def _first_order_graph(loss_fn: Callable[[], Tensor], params: Sequence[Tensor]) 
 
 
 def _hvp(grads: Sequence[Tensor], params: Sequence[Tensor], vec: Sequence[Tensor]) -> list[Tensor]:
-    out = torch.autograd.grad(_dot(grads, vec), params, retain_graph=True, allow_unused=True)
+    dot = _dot(grads, vec)
+    if not dot.requires_grad:  # the loss is linear in the parameters: the Hessian is zero
+        return [torch.zeros_like(p) for p in params]
+    out = torch.autograd.grad(dot, params, retain_graph=True, allow_unused=True)
     return [h.detach() if h is not None else torch.zeros_like(p) for h, p in zip(out, params, strict=True)]
 
 
