@@ -32,17 +32,18 @@ class ScheduleInfo:
     summary: str
     factory: Callable[..., LRScheduler]
     optimizer: str | None = None
+    needs: frozenset[str] = frozenset()
 
 
 SCHEDULES: dict[str, ScheduleInfo] = {}
 
 
 def register(name: str, kind: Kind, factory: Callable[..., LRScheduler], summary: str,
-             optimizer: str | None = None) -> None:
+             optimizer: str | None = None, needs: frozenset[str] = frozenset()) -> None:
     """Add a schedule under ``name`` (a name may be registered once)."""
     if name in SCHEDULES:
         raise ValueError(f"schedule {name!r} is already registered")
-    SCHEDULES[name] = ScheduleInfo(name, kind, summary, factory, optimizer)
+    SCHEDULES[name] = ScheduleInfo(name, kind, summary, factory, optimizer, frozenset(needs))
 
 
 def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
@@ -67,15 +68,15 @@ def _self_tuning(name: str) -> Callable[..., LRScheduler]:
     return factory
 
 
-register("entropy", "adaptive", _adaptive(EntropyLR), "uncertainty: lower the rate while predictive entropy is high")
-register("performance", "adaptive", _adaptive(PerformanceLR), "validation performance: up while improving, down on plateau/overfitting")
-register("gradvar", "adaptive", _adaptive(GradVarLR), "gradient variability: down when it grows, up when it shrinks")
-register("curvature", "adaptive", _adaptive(CurvatureLR), "loss curvature: rate = c / λ̂ (secant or Hessian)")
+register("entropy", "adaptive", _adaptive(EntropyLR), "uncertainty: lower the rate while predictive entropy is high", needs=EntropyLR.needs)
+register("performance", "adaptive", _adaptive(PerformanceLR), "validation performance: up while improving, down on plateau/overfitting", needs=PerformanceLR.needs)
+register("gradvar", "adaptive", _adaptive(GradVarLR), "gradient variability: down when it grows, up when it shrinks", needs=GradVarLR.needs)
+register("curvature", "adaptive", _adaptive(CurvatureLR), "loss curvature: rate = c / λ̂ (secant; mode='hessian' also needs loss_closure)", needs=frozenset({"grads"}))
 register("constant", "baseline", baselines.constant, "the initial rate throughout (torch ConstantLR)")
 register("step", "baseline", baselines.step_decay, "x gamma every step_size steps (torch StepLR)")
 register("cosine", "baseline", baselines.cosine, "warm-up then cosine annealing (torch)")
 register("linear", "baseline", baselines.linear, "warm-up then linear decay (transformers)")
-register("plateau", "baseline", baselines.plateau, "cut on a validation plateau (torch ReduceLROnPlateau)")
+register("plateau", "baseline", baselines.plateau, "cut on a validation plateau (torch ReduceLROnPlateau)", needs=baselines.PlateauLR.needs)
 register("onecycle", "baseline", baselines.one_cycle, "one-cycle policy (torch OneCycleLR)")
 for _name, _info in OPTIMIZERS.items():
     if _info.self_tuning:
@@ -119,3 +120,13 @@ def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None =
 def needs_of(scheduler: LRScheduler) -> frozenset[str]:
     """The signals a scheduler wants from the loop (empty for torch's own schedulers)."""
     return frozenset(getattr(scheduler, "needs", frozenset()))
+
+
+def describe_schedules(kind: Kind | None = None) -> str:
+    """A plain-text table of the registry: name, kind, what it needs from the loop, summary."""
+    rows = [("name", "kind", "needs", "what it does")]
+    for info in sorted(SCHEDULES.values(), key=lambda i: (["adaptive", "baseline", "optimizer"].index(i.kind), i.name)):
+        if kind is None or info.kind == kind:
+            rows.append((info.name, info.kind, ",".join(sorted(info.needs)) or "-", info.summary))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3] for r in rows)
