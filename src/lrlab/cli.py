@@ -14,6 +14,35 @@ def _schedules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from lrlab.study.runner import run_plan_file
+
+    outcome = run_plan_file(args.plan, args.out, workers=args.workers, device=args.device)
+    return 130 if outcome.interrupted else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from lrlab.study.overview import study_status
+
+    print(study_status(args.study))
+    return 0
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from lrlab.study.overview import list_studies
+
+    print(list_studies(args.root))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from lrlab.study.overview import export_study
+
+    for path in export_study(args.study, args.format, args.out):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lrlab import __version__
 
@@ -23,6 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
     schedules = commands.add_parser("schedules", help="list every schedule by name, with what it needs")
     schedules.add_argument("--kind", choices=["adaptive", "baseline", "optimizer"], help="only this kind")
     schedules.set_defaults(func=_schedules)
+
+    run = commands.add_parser("run", help="run a study (default: the shipped default study)")
+    run.add_argument("plan", nargs="?", help="plan file, or the name of a shipped plan (default: default)")
+    run.add_argument("--out", help="study folder (default: runs/<plan name>/)")
+    run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    run.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where trials train")
+    run.set_defaults(func=_run)
+
+    status = commands.add_parser("status", help="how far a study is, and what failed")
+    status.add_argument("study", help="study folder")
+    status.set_defaults(func=_status)
+
+    ls = commands.add_parser("ls", help="list the studies under a folder")
+    ls.add_argument("--root", default="runs", help="where studies live (default: runs)")
+    ls.set_defaults(func=_ls)
+
+    export = commands.add_parser("export", help="export a study's tables (trials, epochs, steps, adjustments)")
+    export.add_argument("study", help="study folder")
+    export.add_argument("--format", default="csv", choices=["csv", "parquet"])
+    export.add_argument("--out", help="folder for the files (default: <study>/export)")
+    export.set_defaults(func=_export)
     return parser
 
 

@@ -110,11 +110,17 @@ def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None =
     info = get_schedule(name)
     if not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
-    allowed = set(inspect.signature(info.factory).parameters) - {"optimizer", "total_steps", "warmup_steps", "last_epoch"}
+    allowed = schedule_arguments(name)
     unknown = set(kwargs) - allowed
     if unknown:
         raise ValueError(f"schedule {name!r} does not take {sorted(unknown)}; allowed: {sorted(allowed) or 'none'}")
     return info.factory(optimizer, total_steps=total_steps, warmup_steps=warmup_steps, **kwargs)
+
+
+def schedule_arguments(name: str) -> set[str]:
+    """The keyword arguments schedule ``name`` takes (besides total_steps and warmup_steps)."""
+    factory = get_schedule(name).factory
+    return set(inspect.signature(factory).parameters) - {"optimizer", "total_steps", "warmup_steps", "last_epoch"}
 
 
 def needs_of(scheduler: LRScheduler) -> frozenset[str]:

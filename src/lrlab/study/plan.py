@@ -1,0 +1,302 @@
+"""Experiment plans: a TOML file, validated with pydantic, frozen by its hash.
+
+A plan says, in the words of the experiment reports, what to compare: the idea and objective,
+tasks (data set + model + metrics + convergence target), the schedules (proposed ones and
+baselines), optimizer and hyperparameters (shared, or per task), seeds and a budget. It never
+executes code. :meth:`Plan.trials` expands it into one :class:`~lrlab.train.spec.TrialSpec`
+per (task, schedule, seed).
+
+Example plan::
+
+    name = "entropy-digits"
+    idea = "Lower the learning rate while predictions are uncertain."
+    seeds = [0, 1, 2]
+
+    [defaults]
+    optimizer = "adam"
+    lr = 0.001
+    epochs = 10
+
+    [[tasks]]
+    name = "digits"
+    model = "cnn"
+    target = { metric = "accuracy", value = 0.95 }
+
+    [[schedules]]
+    name = "entropy"
+    role = "proposed"
+    args = { threshold = 0.5 }
+
+    [[schedules]]
+    name = "constant"
+    role = "baseline"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lrlab.schedulers.optimizers import OPTIMIZERS
+from lrlab.schedulers.registry import SCHEDULES, get_schedule, make_scheduler, schedule_arguments
+from lrlab.tasks.metrics import METRICS
+from lrlab.tasks.models import MODELS
+from lrlab.tasks.registry import TASKS, get_task
+from lrlab.train.spec import Target, TrialSpec
+
+
+class PlanError(ValueError):
+    """A plan that cannot be used; the message is one line naming the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Hyperparameters(_Strict):
+    """Training settings shared by all tasks (``[defaults]``) or overriding them (``hparams``)."""
+
+    optimizer: str = "adam"
+    optimizer_args: dict[str, Any] = Field(default_factory=dict)
+    lr: float = Field(1e-3, gt=0)
+    batch_size: int = Field(64, ge=1)
+    epochs: int = Field(10, ge=1)
+    weight_decay: float = Field(0.0, ge=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    augmentation: bool = False
+    class_balancing: bool = False
+    warmup_steps: int = Field(0, ge=0)
+    accumulate: int = Field(1, ge=1)
+    early_stopping_patience: int = Field(0, ge=0)
+    max_seconds: float | None = Field(None, gt=0)
+
+    @field_validator("optimizer")
+    @classmethod
+    def _known_optimizer(cls, name: str) -> str:
+        if name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; known: {sorted(OPTIMIZERS)}")
+        return name
+
+
+class TargetEntry(_Strict):
+    """Reach ``metric`` >= ``value`` (``max``) or <= ``value`` (``min``) on the validation split."""
+
+    metric: str
+    value: float
+    mode: Literal["min", "max"] | None = None  # default: "min" for losses, else "max"
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    def to_target(self) -> Target:
+        return Target(self.metric, self.value, self.mode or ("min" if "loss" in self.metric else "max"))
+
+
+class TaskEntry(_Strict):
+    name: str
+    label: str | None = None
+    model: str | None = None
+    metrics: list[str] | None = None
+    target: TargetEntry | None = None
+    hparams: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known_task(cls, name: str) -> str:
+        if name not in TASKS:
+            raise ValueError(f"unknown task {name!r}; known: {sorted(TASKS)}")
+        return name
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, name: str | None) -> str | None:
+        if name is not None and name not in MODELS:
+            raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+        return name
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            if name not in METRICS:
+                raise ValueError(f"unknown metric {name!r}; known: {list(METRICS)}")
+        return names
+
+    @property
+    def key(self) -> str:
+        return self.label or self.name
+
+    def resolved_model(self) -> str:
+        return self.model or get_task(self.name).default_model
+
+    def resolved_metrics(self) -> tuple[str, ...]:
+        names = self.metrics or list(get_task(self.name).metrics)
+        return tuple(dict.fromkeys(["loss", "accuracy", *names]))  # loss and accuracy always
+
+
+class ScheduleEntry(_Strict):
+    name: str
+    label: str | None = None
+    role: Literal["proposed", "baseline"]
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known_schedule(cls, name: str) -> str:
+        if name not in SCHEDULES:
+            raise ValueError(f"unknown schedule {name!r}; known: {sorted(SCHEDULES)}")
+        return name
+
+    @model_validator(mode="after")
+    def _known_args(self) -> ScheduleEntry:
+        unknown = set(self.args) - schedule_arguments(self.name)
+        if unknown:
+            raise ValueError(f"schedule {self.name!r} does not take {sorted(unknown)}; "
+                             f"allowed: {sorted(schedule_arguments(self.name)) or 'none'}")
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.label or self.name
+
+
+class Budget(_Strict):
+    """Limits: per trial (wall seconds, stops at the end of an epoch) and for the whole study."""
+
+    max_trial_seconds: float | None = Field(None, gt=0)
+    max_study_seconds: float | None = Field(None, gt=0)
+
+
+class Plan(_Strict):
+    name: str
+    title: str = ""
+    idea: str = ""
+    objective: str = ""
+    methodology: str = ""
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    defaults: Hyperparameters = Field(default_factory=Hyperparameters)
+    tasks: list[TaskEntry] = Field(min_length=1)
+    schedules: list[ScheduleEntry] = Field(min_length=2)
+    budget: Budget = Field(default_factory=Budget)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, name: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+            raise ValueError("must be a folder-safe name: letters, digits, '-', '_', '.'")
+        return name
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        return seeds
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        for what, keys in (("task", [t.key for t in self.tasks]), ("schedule", [s.key for s in self.schedules])):
+            duplicates = sorted({k for k in keys if keys.count(k) > 1})
+            if duplicates:
+                raise ValueError(f"{what} labels must be unique; repeated: {duplicates} (set 'label')")
+        roles = {s.role for s in self.schedules}
+        if roles != {"proposed", "baseline"}:
+            raise ValueError("schedules need at least one role = 'proposed' and one role = 'baseline'")
+        for task in self.tasks:
+            self.hparams_for(task)  # overrides must validate too
+        return self
+
+    def hparams_for(self, task: TaskEntry) -> Hyperparameters:
+        merged = {**self.defaults.model_dump(), **task.hparams}
+        if self.budget.max_trial_seconds is not None and merged.get("max_seconds") is None:
+            merged["max_seconds"] = self.budget.max_trial_seconds
+        try:
+            return Hyperparameters(**merged)
+        except ValidationError as error:
+            raise ValueError(f"task {task.key!r} hparams: {_first_error(error)}") from None
+
+    def role_of(self, schedule_label: str) -> str:
+        return next(s.role for s in self.schedules if s.key == schedule_label)
+
+    def trials(self, device: str = "cpu") -> list[TrialSpec]:
+        """Every trial of the study, task by task, schedule by schedule, seed by seed."""
+        specs = []
+        for task in self.tasks:
+            hp = self.hparams_for(task)
+            for schedule in self.schedules:
+                self_tuning = get_schedule(schedule.name).kind == "optimizer"
+                for seed in self.seeds:
+                    specs.append(TrialSpec(
+                        task=task.name, model=task.resolved_model(), metrics=task.resolved_metrics(),
+                        schedule=schedule.name, schedule_label=schedule.key, seed=seed,
+                        schedule_args=dict(schedule.args),
+                        optimizer=schedule.name if self_tuning else hp.optimizer,
+                        optimizer_args={} if self_tuning else dict(hp.optimizer_args),
+                        lr=None if self_tuning else hp.lr, batch_size=hp.batch_size, epochs=hp.epochs,
+                        weight_decay=hp.weight_decay, dropout=hp.dropout, augmentation=hp.augmentation,
+                        class_balancing=hp.class_balancing, warmup_steps=hp.warmup_steps,
+                        accumulate=hp.accumulate, early_stopping_patience=hp.early_stopping_patience,
+                        target=task.target.to_target() if task.target else None,
+                        max_seconds=hp.max_seconds, device=device, task_label=task.key))
+        return specs
+
+    @property
+    def hash(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def check_schedules(self) -> None:
+        """Build every schedule once on a throw-away optimizer, so bad values fail before training."""
+        for schedule in self.schedules:
+            if get_schedule(schedule.name).kind == "optimizer":
+                continue
+            opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.defaults.lr, momentum=0.9)
+            try:
+                make_scheduler(schedule.name, opt, total_steps=100, **schedule.args)
+            except ValueError as error:
+                raise ValueError(f"schedules[{schedule.key}].args: {error}") from None
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
+    message = first["msg"].removeprefix("Value error, ")
+    got = first.get("input")
+    shown = "" if isinstance(got, dict | list) or first["type"] == "missing" else f" (got {got!r})"
+    return f"{loc}: {message}{shown}" if loc else f"{message}{shown}"
+
+
+def parse_plan(text: str, source: str = "<plan>") -> Plan:
+    """Validate TOML text as a plan; errors are :class:`PlanError` naming ``source`` and the field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError(f"{source}: not valid TOML: {error}") from None
+    try:
+        plan = Plan(**data)
+        plan.check_schedules()
+    except ValidationError as error:
+        raise PlanError(f"{source}: {_first_error(error)}") from None
+    except ValueError as error:
+        raise PlanError(f"{source}: {error}") from None
+    return plan
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate a plan file."""
+    path = Path(path)
+    if not path.is_file():
+        raise PlanError(f"{path}: no such plan file")
+    return parse_plan(path.read_text(encoding="utf-8"), str(path))
