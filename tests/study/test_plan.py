@@ -1,0 +1,104 @@
+"""Plans: valid ones expand into trials; malformed ones fail before training, naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lrlab.study.plan import PlanError, load_plan, parse_plan
+from lrlab.study.runner import PLANS_DIR, resolve_plan
+
+GOOD = """
+name = "tiny"
+idea = "entropy"
+seeds = [0, 1]
+
+[defaults]
+epochs = 2
+lr = 0.01
+
+[[tasks]]
+name = "wine"
+model = "mlp"
+target = { metric = "accuracy", value = 0.9 }
+
+[[tasks]]
+name = "breast_cancer"
+hparams = { epochs = 3, batch_size = 32 }
+target = { metric = "loss", value = 0.2 }
+
+[[schedules]]
+name = "entropy"
+role = "proposed"
+args = { threshold = 0.4 }
+
+[[schedules]]
+name = "constant"
+role = "baseline"
+
+[[schedules]]
+name = "prodigy"
+role = "baseline"
+"""
+
+
+def test_good_plan_expands_task_by_schedule_by_seed():
+    plan = parse_plan(GOOD)
+    specs = plan.trials()
+    assert len(specs) == 2 * 3 * 2
+    assert len({s.trial_id for s in specs}) == len(specs)
+    wine = [s for s in specs if s.task == "wine"]
+    cancer = [s for s in specs if s.task == "breast_cancer"]
+    assert {s.epochs for s in wine} == {2} and {s.epochs for s in cancer} == {3}
+    assert {s.batch_size for s in cancer} == {32} and cancer[0].model == "fcnn"  # the task's default model
+    assert "roc_auc" in cancer[0].metrics and cancer[0].metrics[:2] == ("loss", "accuracy")
+    assert cancer[0].target.mode == "min" and wine[0].target.mode == "max"
+    prodigy = [s for s in specs if s.schedule == "prodigy"]
+    assert prodigy[0].optimizer == "prodigy" and prodigy[0].lr is None
+    entropy = [s for s in specs if s.schedule == "entropy"]
+    assert entropy[0].schedule_args == {"threshold": 0.4} and entropy[0].optimizer == "adam"
+
+
+def test_hash_is_stable_and_changes_with_the_plan():
+    assert parse_plan(GOOD).hash == parse_plan(GOOD).hash
+    assert parse_plan(GOOD).hash != parse_plan(GOOD.replace("seeds = [0, 1]", "seeds = [0, 2]")).hash
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("name = \"wine\"", "name = \"cifar100\""), "tasks[0].name: unknown task 'cifar100'"),
+    (("epochs = 2", "epochs = -2"), "defaults.epochs: Input should be greater than or equal to 1"),
+    (("epochs = 2", "epochs = \"two\""), "defaults.epochs: Input should be a valid integer"),
+    (("lr = 0.01", "lr = 0.01\nlearning_rate = 0.1"), "defaults.learning_rate: Extra inputs are not permitted"),
+    (("threshold = 0.4", "threshold = 1.4"), "schedules[entropy].args: threshold must be in (0.0, 1.0)"),
+    (("threshold = 0.4", "treshold = 0.4"), "does not take ['treshold']"),
+    (("model = \"mlp\"", "model = \"transformer\""), "tasks[0].model: unknown model 'transformer'"),
+    (("name = \"tiny\"\n", ""), "name: Field required"),
+    (("seeds = [0, 1]", "seeds = [1, 1]"), "seeds: Value error, seeds must be distinct"),
+    (("hparams = { epochs = 3, batch_size = 32 }", "hparams = { epochs = 0 }"), "task 'breast_cancer' hparams: epochs"),
+    (("role = \"proposed\"", "role = \"baseline\""), "at least one role = 'proposed'"),
+    (("value = 0.9", "value = nan"), "tasks[0].target.value: Value error, must be a finite number"),
+    (("[defaults]", "[defaults\n"), "not valid TOML"),
+])
+def test_malformed_plans_fail_with_one_line_naming_file_and_field(edit, expected):
+    text = GOOD.replace(*edit, 1)
+    with pytest.raises(PlanError) as error:
+        parse_plan(text, "plans/bad.toml")
+    message = str(error.value)
+    assert message.startswith("plans/bad.toml: ")
+    assert expected.replace("Value error, ", "") in message
+    assert "\n" not in message
+
+
+def test_missing_file_and_shipped_names(tmp_path: Path):
+    with pytest.raises(PlanError, match="no such plan file"):
+        load_plan(tmp_path / "nope.toml")
+    with pytest.raises(PlanError, match="nor a shipped plan"):
+        resolve_plan("nope")
+    assert resolve_plan(None) == PLANS_DIR / "default.toml"
+
+
+@pytest.mark.parametrize("path", sorted(PLANS_DIR.glob("*.toml")), ids=lambda p: p.stem)
+def test_shipped_plans_are_valid(path: Path):
+    plan = load_plan(path)
+    assert plan.trials()
+    assert len(plan.seeds) >= 3
