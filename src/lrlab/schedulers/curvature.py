@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
-from lrlab.signals import EMA, HessianProbe, SecantCurvature, optimizer_params
+from lrlab.signals import EMA, HessianProbe, SecantCurvature, grad_norm, optimizer_params
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,11 @@ class CurvatureLR(AdaptiveLR):
     For gradient descent on a quadratic, ``1/λ`` is the best step along an eigendirection of
     curvature λ and ``2/λ_max`` is the stability limit; ``c`` in (0, 2) keeps below it.
 
-    * ``mode="secant"`` (default, free): λ̂ is an EMA of the positive secant estimates
+    * ``mode="secant"`` (default, no extra pass): λ̂ is an EMA of the positive secant estimates
       ``(g_t - g_{t-1})·(θ_t - θ_{t-1}) / ‖θ_t - θ_{t-1}‖²``, read through the optimizer hook —
-      the curvature along the path actually taken (≤ λ_max). Decides every ``interval`` steps.
+      the curvature along the path actually taken (≤ λ_max). Every ``interval`` steps, the
+      secant of the last two steps updates λ̂ and the rule decides (so the bookkeeping costs
+      two steps in ``interval``).
     * ``mode="hessian"``: every ``hessian_interval`` steps, the top Hessian eigenvalue by power
       iteration on Hessian-vector products (warm-started) and a Hutchinson trace, on the batch
       of the ``loss_closure`` the loop passes to ``observe``. The global RNG is not touched.
@@ -59,7 +61,7 @@ class CurvatureLR(AdaptiveLR):
         mode: ``"secant"`` or ``"hessian"`` (default ``"secant"``).
         c: target rate times curvature, in (0, 2) (default 1.0).
         policy: ``"set"`` (rate follows c/λ̂ up and down, default) or ``"cap"``.
-        smoothing: EMA weight of the past for λ̂, in [0, 1) (default 0.9 for secant; use lower for hessian).
+        smoothing: EMA weight of the past for λ̂ (one update per decision), in [0, 1) (default 0.5).
         interval: steps between decisions in secant mode, >= 1 (default 10).
         hessian_interval: steps between Hessian probes, >= 1 (default 100).
         hessian_iters: power iterations per probe, >= 1 (default 3; warm-started).
@@ -86,7 +88,7 @@ class CurvatureLR(AdaptiveLR):
     _stateful = ("secant", "probe", "curvature_ema")
 
     def __init__(self, optimizer: Optimizer, *, mode: Literal["secant", "hessian"] = "secant",
-                 c: float = 1.0, policy: Literal["set", "cap"] = "set", smoothing: float = 0.9,
+                 c: float = 1.0, policy: Literal["set", "cap"] = "set", smoothing: float = 0.5,
                  interval: int = 10, hessian_interval: int = 100, hessian_iters: int = 3,
                  trace_samples: int = 1, seed: int = 0, min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
@@ -119,17 +121,29 @@ class CurvatureLR(AdaptiveLR):
         return self.rule.decide(self.curvature_ema.value, initial * self.scale, initial)
 
     def _on_gradients(self, optimizer: Optimizer) -> Decision | None:
+        steps = self.rule_state["steps"] + 1
+        self.rule_state = {**self.rule_state, "steps": steps}
         params = optimizer_params(optimizer)
+        if self.mode == "hessian":
+            if steps % self.hessian_interval == 0:  # logged beside each probe, not every step
+                self.signals = {**self.signals, "grad_norm": grad_norm(params)}
+            return None
+        # The secant is measured on the last pair of consecutive steps of each interval: two
+        # steps of bookkeeping per decision instead of one every step (the rule decides only
+        # every `interval` steps anyway).
+        position = steps % self.interval
+        if self.interval > 1 and position == self.interval - 1:
+            self.secant.reset()
+        if self.interval > 1 and position not in (0, self.interval - 1):
+            return None
         curvature = self.secant.update(params, [p.grad for p in params])
-        self.signals = {**self.signals, "grad_norm": self.secant.grad_norm, "secant_curvature": curvature}
-        if self.mode != "secant":
+        if position != 0:
             return None
         if curvature > 0.0:  # NaN and non-convex directions say nothing about the step size
             self.curvature_ema.update(curvature)
-        steps = self.rule_state["steps"] + 1
-        self.rule_state = {**self.rule_state, "steps": steps}
-        self.signals["curvature"] = self.curvature_ema.value or math.nan
-        return self._decision() if steps % self.interval == 0 else None
+        self.signals = {"grad_norm": self.secant.grad_norm, "secant_curvature": curvature,
+                        "curvature": self.curvature_ema.value or math.nan}
+        return self._decision()
 
     def _observe(self, loss_closure: Callable[[], Tensor] | None = None, **_: Any) -> Decision | None:
         if self.mode != "hessian" or loss_closure is None:

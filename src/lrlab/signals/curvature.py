@@ -59,6 +59,11 @@ class SecantCurvature:
         self.prev_grads: Tensor | None = None
         self.grad_norm = math.nan  # global gradient norm at the last update, measured on the way
 
+    def reset(self) -> None:
+        """Forget the previous pair: the next :meth:`update` starts a new secant."""
+        self.prev_params = None
+        self.prev_grads = None
+
     def update(self, params: Sequence[Tensor], grads: Sequence[Tensor | None]) -> float:
         theta = flatten(params, params)
         grad = flatten(grads, params)
