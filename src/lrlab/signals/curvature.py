@@ -18,8 +18,11 @@ import torch
 from torch import Tensor
 
 
-def flatten(tensors: Sequence[Tensor | None], like: Sequence[Tensor]) -> Tensor:
-    """One flat float vector; a missing tensor (``None``) counts as zeros of its parameter's size."""
+def flatten(tensors: Sequence[Tensor | None], like: Sequence[Tensor], out: Tensor | None = None) -> Tensor:
+    """One flat float vector; a missing tensor (``None``) counts as zeros of its parameter's size.
+
+    ``out``, when it has the right size, dtype and device, receives the result (no allocation).
+    """
     # At least float32 (bf16/fp16 dots lose too much), and float64 kept where it is used.
     dtype = torch.float32
     for p in like:
@@ -28,7 +31,12 @@ def flatten(tensors: Sequence[Tensor | None], like: Sequence[Tensor]) -> Tensor:
         (t if t is not None else torch.zeros_like(p)).detach().reshape(-1).to(dtype)
         for t, p in zip(tensors, like, strict=True)
     ]
-    return torch.cat(parts) if parts else torch.zeros(0)
+    if not parts:
+        return torch.zeros(0)
+    size = sum(part.numel() for part in parts)
+    if out is not None and out.numel() == size and out.dtype == dtype and out.device == parts[0].device:
+        return torch.cat(parts, out=out)
+    return torch.cat(parts)
 
 
 def secant_curvature_reference(
@@ -58,36 +66,45 @@ class SecantCurvature:
         self.prev_params: Tensor | None = None
         self.prev_grads: Tensor | None = None
         self.grad_norm = math.nan  # global gradient norm at the last update, measured on the way
+        # Two spare buffers, reused: fresh parameter-sized allocations every call cost more in
+        # page faults than the arithmetic itself.
+        self._spare: tuple[Tensor | None, Tensor | None] = (None, None)
 
     def reset(self) -> None:
         """Forget the previous pair: the next :meth:`update` starts a new secant."""
+        if self.prev_params is not None:
+            self._spare = (self.prev_params, self.prev_grads)
         self.prev_params = None
         self.prev_grads = None
 
     def update(self, params: Sequence[Tensor], grads: Sequence[Tensor | None]) -> float:
-        theta = flatten(params, params)
-        grad = flatten(grads, params)
+        theta = flatten(params, params, out=self._spare[0])
+        grad = flatten(grads, params, out=self._spare[1])
         value = math.nan
         if self.prev_params is not None and self.prev_grads is not None:
-            step = theta - self.prev_params
+            # In place in the previous buffers: (θp - θ)·(gp - g) = (θ - θp)·(g - gp).
+            step = self.prev_params.sub_(theta)
+            change = self.prev_grads.sub_(grad)
             # One stack, one device sync for all three numbers.
-            numbers = torch.stack([torch.dot(grad - self.prev_grads, step), torch.dot(step, step),
-                                   torch.dot(grad, grad)])
+            numbers = torch.stack([torch.dot(change, step), torch.dot(step, step), torch.dot(grad, grad)])
             numerator, denominator, grad_sq = numbers.tolist()
             if denominator > 0.0 and math.isfinite(numerator) and math.isfinite(denominator):
                 value = numerator / denominator
         else:
             grad_sq = float(torch.dot(grad, grad))
         self.grad_norm = math.sqrt(grad_sq) if grad_sq >= 0 else math.nan
+        self._spare = (self.prev_params, self.prev_grads)
         self.prev_params, self.prev_grads = theta, grad
         return value
 
     def state_dict(self) -> dict[str, Any]:
-        return {"prev_params": self.prev_params, "prev_grads": self.prev_grads}
+        # Copies: the live buffers are reused in place by the next update.
+        return {"prev_params": None if self.prev_params is None else self.prev_params.clone(),
+                "prev_grads": None if self.prev_grads is None else self.prev_grads.clone()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.prev_params = state["prev_params"]
-        self.prev_grads = state["prev_grads"]
+        self.prev_params = None if state["prev_params"] is None else state["prev_params"].clone()
+        self.prev_grads = None if state["prev_grads"] is None else state["prev_grads"].clone()
 
 
 def _dot(a: Sequence[Tensor], b: Sequence[Tensor]) -> Tensor:
