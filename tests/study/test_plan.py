@@ -102,3 +102,13 @@ def test_shipped_plans_are_valid(path: Path):
     plan = load_plan(path)
     assert plan.trials()
     assert len(plan.seeds) >= 3
+
+
+def test_self_tuning_schedule_args_configure_the_optimizer():
+    text = GOOD.replace('name = "prodigy"\nrole = "baseline"', 'name = "prodigy"\nrole = "baseline"\nargs = { d_coef = 0.5 }')
+    specs = [s for s in parse_plan(text).trials() if s.schedule == "prodigy"]
+    assert specs[0].optimizer_args == {"d_coef": 0.5} and specs[0].schedule_args == {}
+    with pytest.raises(PlanError, match=r"does not take \['momentum'\]"):
+        parse_plan(GOOD.replace('name = "prodigy"\nrole = "baseline"', 'name = "prodigy"\nrole = "baseline"\nargs = { momentum = 0.5 }'))
+    with pytest.raises(PlanError, match="takes no plan warmup_steps"):
+        parse_plan(GOOD.replace("lr = 0.01", "lr = 0.01\nwarmup_steps = 5"))

@@ -48,6 +48,11 @@ def optimizer_class(name: str) -> type[Optimizer]:
     return getattr(module, info.cls)
 
 
+def optimizer_arguments(name: str) -> set[str]:
+    """The keyword arguments optimizer ``name`` takes besides ``params`` and ``lr``."""
+    return set(inspect.signature(optimizer_class(name).__init__).parameters) - {"self", "params", "lr"}
+
+
 def make_optimizer(name: str, params: Iterable[Any], *, lr: float | None = None, **kwargs: Any) -> Optimizer:
     """Build optimizer ``name`` over ``params``.
 
@@ -68,7 +73,7 @@ def make_optimizer(name: str, params: Iterable[Any], *, lr: float | None = None,
         raise ValueError(f"optimizer {name!r} needs lr (a float > 0)")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
-    allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "params", "lr"}
+    allowed = optimizer_arguments(name)
     unknown = set(kwargs) - allowed
     if unknown:
         raise ValueError(f"optimizer {name!r} does not take {sorted(unknown)}; allowed: {sorted(allowed)}")

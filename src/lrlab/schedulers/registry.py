@@ -17,7 +17,7 @@ from lrlab.schedulers import baselines
 from lrlab.schedulers.curvature import CurvatureLR
 from lrlab.schedulers.entropy import EntropyLR
 from lrlab.schedulers.gradvar import GradVarLR
-from lrlab.schedulers.optimizers import OPTIMIZERS, optimizer_class
+from lrlab.schedulers.optimizers import OPTIMIZERS, optimizer_arguments, optimizer_class
 from lrlab.schedulers.performance import PerformanceLR
 
 Kind = Literal["adaptive", "baseline", "optimizer"]
@@ -57,6 +57,9 @@ def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
 
 def _self_tuning(name: str) -> Callable[..., LRScheduler]:
     def factory(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0) -> LRScheduler:
+        if warmup_steps:
+            raise ValueError(f"schedule {name!r} is a self-tuning optimizer: its schedule is constant and "
+                             "takes no warmup_steps (give the optimizer its own, if it has one)")
         cls = optimizer_class(name)
         if not isinstance(optimizer, cls):
             raise ValueError(
@@ -118,8 +121,15 @@ def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None =
 
 
 def schedule_arguments(name: str) -> set[str]:
-    """The keyword arguments schedule ``name`` takes (besides total_steps and warmup_steps)."""
-    factory = get_schedule(name).factory
+    """The keyword arguments schedule ``name`` takes (besides total_steps and warmup_steps).
+
+    For a self-tuning optimizer entry these are the optimizer's own arguments (a plan's schedule
+    ``args`` configure the optimizer there).
+    """
+    info = get_schedule(name)
+    if info.kind == "optimizer":
+        return optimizer_arguments(name)
+    factory = info.factory
     return set(inspect.signature(factory).parameters) - {"optimizer", "total_steps", "warmup_steps", "last_epoch"}
 
 

@@ -241,9 +241,10 @@ class Plan(_Strict):
                     specs.append(TrialSpec(
                         task=task.name, model=task.resolved_model(), metrics=task.resolved_metrics(),
                         schedule=schedule.name, schedule_label=schedule.key, seed=seed,
-                        schedule_args=dict(schedule.args),
+                        # A self-tuning optimizer replaces the plan's optimizer; its args configure it.
+                        schedule_args={} if self_tuning else dict(schedule.args),
                         optimizer=schedule.name if self_tuning else hp.optimizer,
-                        optimizer_args={} if self_tuning else dict(hp.optimizer_args),
+                        optimizer_args=dict(schedule.args) if self_tuning else dict(hp.optimizer_args),
                         lr=None if self_tuning else hp.lr, batch_size=hp.batch_size, epochs=hp.epochs,
                         weight_decay=hp.weight_decay, dropout=hp.dropout, augmentation=hp.augmentation,
                         class_balancing=hp.class_balancing, warmup_steps=hp.warmup_steps,
@@ -261,6 +262,10 @@ class Plan(_Strict):
         """Build every schedule once on a throw-away optimizer, so bad values fail before training."""
         for schedule in self.schedules:
             if get_schedule(schedule.name).kind == "optimizer":
+                warm = [t.key for t in self.tasks if self.hparams_for(t).warmup_steps]
+                if warm:
+                    raise ValueError(f"schedules[{schedule.key}]: a self-tuning optimizer takes no plan "
+                                     f"warmup_steps (set for {warm}); give it its own in args, if it has one")
                 continue
             opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.defaults.lr, momentum=0.9)
             try:

@@ -63,6 +63,16 @@ def trial_dir(out_dir: Path, spec: TrialSpec) -> Path:
     return out_dir / "trials" / spec.trial_id
 
 
+def check_folder(plan: Plan, out_dir: Path) -> None:
+    """Refuse a folder that holds a study of another plan, before anything is printed or run."""
+    if (out_dir / STORE_NAME).is_file():
+        store = Store(out_dir / STORE_NAME)
+        try:
+            store.check_plan(plan.hash)
+        finally:
+            store.close()
+
+
 def _label(spec: TrialSpec) -> str:
     return f"{spec.task_label or spec.task} / {spec.schedule_label} / seed {spec.seed}"
 
@@ -152,6 +162,7 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
         if not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available here; use --device cpu")
     out = Path(out_dir) if out_dir is not None else default_out_dir(plan)
+    check_folder(plan, out)
     specs = plan.trials(device)
     print(f"study {plan.name!r} (plan {plan.hash}): {len(plan.tasks)} tasks x {len(plan.schedules)} "
           f"schedules x {len(plan.seeds)} seeds = {len(specs)} trials -> {out}", file=stream)

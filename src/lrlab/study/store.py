@@ -99,14 +99,18 @@ class Store:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row["value"]
 
-    def bind_plan(self, plan_hash: str, plan_json: str, plan_toml: str) -> None:
-        """Record the plan, or check that the folder's study is of this very plan."""
+    def check_plan(self, plan_hash: str) -> bool:
+        """Whether a plan is bound already; raises if it is another plan than ``plan_hash``."""
         existing = self.meta("plan_hash")
         if existing is not None and existing != plan_hash:
             raise PlanChangedError(
                 f"{self.path.parent}: this folder holds a study of another plan (hash {existing}, "
                 f"now {plan_hash}); a changed plan is a new study: pass another --out")
-        if existing is None:
+        return existing is not None
+
+    def bind_plan(self, plan_hash: str, plan_json: str, plan_toml: str) -> None:
+        """Record the plan, or check that the folder's study is of this very plan."""
+        if not self.check_plan(plan_hash):
             with self.transaction() as db:
                 db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
                                [("plan_hash", plan_hash), ("plan", plan_json), ("plan_toml", plan_toml)])
