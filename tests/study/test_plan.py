@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lrlab.study.plan import PlanError, load_plan, parse_plan
 from lrlab.study.runner import PLANS_DIR, resolve_plan
 

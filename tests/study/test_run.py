@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from lrlab.study.plan import parse_plan
 from lrlab.study.runner import run_study
 from lrlab.study.store import STORE_NAME, Store

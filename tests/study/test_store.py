@@ -6,6 +6,7 @@ import math
 import sqlite3
 
 import pytest
+
 from lrlab.study.store import STORE_NAME, PlanChangedError, Store
 from lrlab.train.spec import TrialResult, TrialSpec
 
