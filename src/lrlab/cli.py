@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from lrlab.errors import LrlabError
+
 
 def _schedules(args: argparse.Namespace) -> int:
     from lrlab.schedulers.registry import describe_schedules
@@ -80,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, FileNotFoundError) as error:  # bad input: one clear line, no traceback
+    except (ValueError, FileNotFoundError, LrlabError) as error:  # one clear line, no traceback
         print(f"lrlab: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

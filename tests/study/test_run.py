@@ -162,3 +162,23 @@ def test_sigkill_mid_study_then_resume_gives_the_uninterrupted_numbers(finished:
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert numbers(out) == numbers(finished)
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_study(finished: Path, tmp_path: Path):
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(TINY.format(epochs=3))
+    out = tmp_path / "interrupted"
+    command = [sys.executable, "-m", "lrlab.cli", "run", str(plan_file), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.glob("trials/*/checkpoint.pt")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted: finished trials are stored" in stderr
+    assert "Traceback" not in stderr
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert numbers(out) == numbers(finished)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -60,8 +61,7 @@ class LocalExecutor:
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         context = multiprocessing.get_context("spawn")  # fork after torch has threads can deadlock
-        self.manager = context.Manager()
-        self.events = self.manager.Queue()
+        self.events = context.Queue()  # inherited by each worker at its start
         self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
                                         initargs=(self.events, threads_per_worker))
 
@@ -70,13 +70,16 @@ class LocalExecutor:
 
     def drain_events(self) -> list[tuple[str, str, Any]]:
         out = []
-        while not self.events.empty():
-            out.append(self.events.get_nowait())
-        return out
+        while True:
+            try:
+                out.append(self.events.get_nowait())
+            except queue.Empty:
+                return out
 
     def shutdown(self, *, kill: bool = False) -> None:
         if kill:  # Ctrl-C: stop now; the trials resume from their last checkpoint next time
             for process in list(getattr(self.pool, "_processes", {}).values()):
                 process.kill()
         self.pool.shutdown(wait=not kill, cancel_futures=True)
-        self.manager.shutdown()
+        self.events.close()
+        self.events.cancel_join_thread()

@@ -25,6 +25,7 @@ class StudyProgress:
         self.total, self.done, self.running, self.failed, self.diverged = total, already_done, 0, 0, 0
         self.started = time.monotonic()
         self.finished_here = 0
+        self.partial: dict[str, float] = {}  # running trial -> fraction of its epochs done
         self.live = self.stream.isatty()
         self.bar: Progress | None = None
         if self.live:
@@ -47,7 +48,13 @@ class StudyProgress:
         self.running += 1
         self._refresh()
 
-    def finished_trial(self, label: str, status: str) -> None:
+    def epoch_done(self, trial_id: str, fraction: float) -> None:
+        """A running trial finished an epoch: move the bar by that fraction of a trial."""
+        self.partial[trial_id] = min(1.0, fraction)
+        self._refresh()
+
+    def finished_trial(self, label: str, status: str, trial_id: str = "") -> None:
+        self.partial.pop(trial_id, None)
         self.running = max(0, self.running - 1)
         self.done += 1
         self.finished_here += 1
@@ -63,7 +70,7 @@ class StudyProgress:
 
     def _refresh(self) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=self.done, status=self._status())
+            self.bar.update(self.task, completed=self.done + sum(self.partial.values()), status=self._status())
 
     def close(self) -> None:
         if self.bar is not None:

@@ -11,10 +11,12 @@ import json
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from lrlab.errors import WorkerDied
 from lrlab.study.executor import LocalExecutor
 from lrlab.study.plan import Plan, PlanError, load_plan
 from lrlab.study.progress import StudyProgress
@@ -124,13 +126,16 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int
             if not pending:
                 break
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            executor.drain_events()
+            epochs = {s.trial_id: s.epochs for s in pending.values()}
+            for kind, trial_id, epoch in executor.drain_events():
+                if kind == "epoch" and trial_id in epochs:
+                    progress.epoch_done(trial_id, epoch / epochs[trial_id])
             for future in done:
                 spec = pending.pop(future)
                 result = future.result()
                 store.write_result(result)
                 write_events(result, trial_dir(out_dir, spec) / "tensorboard")
-                progress.finished_trial(_label(spec), result.status)
+                progress.finished_trial(_label(spec), result.status, spec.trial_id)
     except KeyboardInterrupt:
         outcome.interrupted = True
         executor.shutdown(kill=True)
@@ -138,6 +143,13 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int
         print("interrupted: finished trials are stored; run the same command again to resume",
               file=stream)
         return
+    except BrokenProcessPool:
+        # A worker was killed from outside (out of memory, a signal): not a trial's failure.
+        executor.shutdown(kill=True)
+        progress.close()
+        raise WorkerDied("a worker process died (out of memory, or killed); finished trials are "
+                           "stored, the others resume from their last checkpoint when you run the "
+                           "same command again") from None
     progress.close()
     executor.shutdown()
 
@@ -169,6 +181,7 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
     outcome = run_study(plan, out, plan_text=path.read_text(encoding="utf-8"), workers=workers,
                         device=device, stream=stream)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.counts.items()))
-    print(f"done in {outcome.seconds:.1f}s: {counts}", file=stream)
+    verb = "stopped after" if outcome.interrupted else "done in"
+    print(f"{verb} {outcome.seconds:.1f}s: {counts}", file=stream)
     print(f"results: {outcome.store_path}", file=stream)
     return outcome
