@@ -8,6 +8,7 @@ store, running ones resume from their last epoch next time.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -137,6 +138,7 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int
                 write_events(result, trial_dir(out_dir, spec) / "tensorboard")
                 progress.finished_trial(_label(spec), result.status, spec.trial_id)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         outcome.interrupted = True
         executor.shutdown(kill=True)
         progress.close()
