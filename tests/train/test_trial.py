@@ -53,6 +53,8 @@ def test_a_completed_trial_records_steps_epochs_test_and_summary(make_spec: Make
     assert result.summary["wall_seconds"] > 0 and result.summary["peak_rss_mb"] > 0
     assert result.epochs[-1]["elapsed"] == pytest.approx(sum(s["seconds"] for s in result.steps))
     assert result.summary["seconds_to_target"] is None  # no target
+    assert result.summary["test_samples"] == 36 and result.summary["test_batches"] == 1  # wine: 36 test examples
+    assert 0 < result.summary["test_seconds"] < result.summary["wall_seconds"]
     assert (tmp_path / "checkpoint.pt").exists()
 
 

@@ -225,7 +225,8 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         model.eval()
         _set_optimizer_mode(optimizer, "eval")
         result.test = _evaluate(model, test, metric_names)
-        eval_seconds += time.perf_counter() - eval_start
+        test_seconds = time.perf_counter() - eval_start
+        eval_seconds += test_seconds
         stopped = stopped or "epochs"
     except _Interrupted as interruption:
         raise interruption.error from None
@@ -238,6 +239,10 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     result.summary = summarize(result.steps, result.epochs, result.adjustments, spec.target,
                                stopped=stopped, wall_seconds=train_seconds + eval_seconds,
                                memory=peak_memory(device))
+    # The final evaluation's cost, as the reports give it (runtime, samples and batches per second).
+    if result.test is not None:
+        result.summary.update(test_seconds=test_seconds, test_samples=len(test),
+                              test_batches=math.ceil(len(test) / EVAL_BATCH))
     return result
 
 
