@@ -1,0 +1,247 @@
+"""The analysis of a study: plain tables computed from the store, ready for the report to draw.
+
+:func:`analyze` returns one JSON-able dict. Every figure in it carries the ids of the trials it
+came from. Decisions (the best baseline, a winner) use the *validation* split; test-split
+numbers are reported beside them and decide nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+from lrlab.analysis.collect import StudyData, TrialRow, load_study, lr_paths
+from lrlab.analysis.conclusion import conclude
+from lrlab.analysis.stats import LOW_POWER_N, holm, mean_ci, paired_comparison, performance_profile
+
+ALPHA = 0.05
+PROFILE_TAUS = [1.0, 1.25, 1.5, 2.0, 3.0, 4.0]
+LOWER_IS_BETTER = ("loss",)
+
+
+def lower_is_better(metric: str) -> bool:
+    return any(word in metric for word in LOWER_IS_BETTER)
+
+
+def primary_metric(data: StudyData, task: str) -> str:
+    """What decides on a task: its target's metric, else accuracy."""
+    target = data.task_entry(task).get("target")
+    return target["metric"] if target else "accuracy"
+
+
+def task_metrics(data: StudyData, task: str) -> list[str]:
+    rows = [t for t in data.trials if t.task == task]
+    names: dict[str, None] = {}
+    for row in rows:
+        for name in row.spec.get("metrics", []):
+            names[name] = None
+    return list(names) or ["loss", "accuracy"]
+
+
+def _interval(values: list[float | None], ids: list[str]) -> dict[str, Any]:
+    ci = mean_ci([v for v in values if v is not None])
+    return {"mean": ci.mean, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n, "trial_ids": ids}
+
+
+def eval_results(rows: list[TrialRow], metrics: list[str]) -> dict[str, dict[str, Any]]:
+    """The report's Results dict: test-split metrics named like ``Trainer.evaluate()``'s keys."""
+    done = [r for r in rows if r.completed]
+    ids = [r.trial_id for r in done]
+
+    def per_second(numerator: str) -> list[float | None]:
+        out = []
+        for r in done:
+            seconds = r.summary.get("test_seconds")
+            count = r.summary.get(numerator)
+            out.append(count / seconds if seconds and count is not None else None)
+        return out
+
+    result = {f"eval_{m}": _interval([r.test.get(m) for r in done], ids) for m in metrics}
+    result["eval_runtime"] = _interval([r.summary.get("test_seconds") for r in done], ids)
+    result["eval_samples_per_second"] = _interval(per_second("test_samples"), ids)
+    result["eval_steps_per_second"] = _interval(per_second("test_batches"), ids)
+    result["epoch"] = _interval([r.summary.get("epochs_run") for r in done], ids)
+    return result
+
+
+def validation_results(rows: list[TrialRow], metrics: list[str]) -> dict[str, dict[str, Any]]:
+    done = [r for r in rows if r.completed]
+    ids = [r.trial_id for r in done]
+    return {m: _interval([r.final_val.get(m) for r in done], ids) for m in metrics}
+
+
+def convergence(rows: list[TrialRow]) -> dict[str, Any]:
+    """Time to target (never-reached trials counted, not dropped), stability, gap, adjustments, cost."""
+    ended = [r for r in rows if r.status in ("completed", "diverged")]
+    reached = [r for r in ended if r.summary.get("reached_target")]
+
+    def med(key: str, source: list[TrialRow]) -> float | None:
+        values = [r.summary.get(key) for r in source if r.summary.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    def mean(key: str) -> dict[str, Any]:
+        return _interval([r.summary.get(key) for r in ended], [r.trial_id for r in ended])
+
+    return {
+        "trials": len(rows), "ended": len(ended), "reached": len(reached),
+        "never_reached": [r.trial_id for r in ended if not r.summary.get("reached_target")],
+        "epochs_to_target": {"median_of_reached": med("epochs_to_target", reached),
+                             "values": [r.summary.get("epochs_to_target") for r in ended]},
+        "steps_to_target": {"median_of_reached": med("steps_to_target", reached),
+                            "values": [r.summary.get("steps_to_target") for r in ended]},
+        "seconds_to_target": {"median_of_reached": med("seconds_to_target", reached),
+                              "values": [r.summary.get("seconds_to_target") for r in ended]},
+        "stability": mean("stability"), "gap_loss": mean("gap_loss"), "gap_accuracy": mean("gap_accuracy"),
+        "n_adjustments": mean("n_adjustments"), "mean_abs_log_lr_change": mean("mean_abs_log_lr_change"),
+        "seconds_per_step": med("seconds_per_step", ended), "peak_rss_mb": mean("peak_rss_mb"),
+        "trial_ids": [r.trial_id for r in ended],
+    }
+
+
+def _paired_values(data: StudyData, task: str, a: str, b: str, get) -> tuple[list[float], list[float], list[str]]:
+    left = {r.seed: r for r in data.rows(task, a) if r.completed}
+    right = {r.seed: r for r in data.rows(task, b) if r.completed}
+    seeds = sorted(set(left) & set(right))
+    xs, ys, ids = [], [], []
+    for seed in seeds:
+        x, y = get(left[seed]), get(right[seed])
+        if x is None or y is None:
+            continue
+        xs.append(x)
+        ys.append(y)
+        ids += [left[seed].trial_id, right[seed].trial_id]
+    return xs, ys, ids
+
+
+def comparisons(data: StudyData) -> list[dict[str, Any]]:
+    """Every (split, task, metric, proposed vs baseline) over paired seeds.
+
+    Holm's correction runs over one family per split and kind: the *primary* comparisons (each
+    task's target metric, fixed in the plan before the study ran), and the *secondary* ones
+    (every other metric). The conclusion rests on the primary family of the validation split.
+    """
+    out = []
+    for split in ("val", "test"):
+        family = []
+        for task in data.tasks():
+            for metric in task_metrics(data, task):
+                for proposed in data.schedules("proposed"):
+                    for baseline in data.schedules("baseline"):
+                        getter = (lambda r, m=metric: r.final_val.get(m)) if split == "val" else (lambda r, m=metric: r.test.get(m))
+                        xs, ys, ids = _paired_values(data, task, proposed, baseline, getter)
+                        stat = paired_comparison(xs, ys).as_dict()
+                        better_sign = -1.0 if lower_is_better(metric) else 1.0
+                        family.append({"split": split, "task": task, "metric": metric, "proposed": proposed,
+                                       "baseline": baseline,
+                                       "family": "primary" if metric == primary_metric(data, task) else "secondary",
+                                       **stat,
+                                       "improvement": better_sign * stat["mean_diff"] if stat["n"] else math.nan,
+                                       "trial_ids": ids})
+        adjusted: dict[int, float] = {}
+        for kind in ("primary", "secondary"):
+            members = [i for i, c in enumerate(family) if c["family"] == kind]
+            adjusted.update(zip(members, holm([family[i]["t_pvalue"] for i in members]), strict=True))
+        for index, comparison in enumerate(family):
+            p = adjusted[index]
+            comparison["p_holm"] = p
+            significant = p is not None and math.isfinite(p) and p < ALPHA
+            comparison["significant"] = significant
+            comparison["direction"] = ("better" if comparison["improvement"] > 0 else "worse") if significant else "no difference"
+        out += family
+    return out
+
+
+def best_baselines(data: StudyData, validation: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Per task, the baseline with the best mean final *validation* primary metric."""
+    best = {}
+    for task in data.tasks():
+        metric = primary_metric(data, task)
+        candidates = [(validation[task][b][metric]["mean"], b) for b in data.schedules("baseline")
+                      if metric in validation[task].get(b, {}) and math.isfinite(validation[task][b][metric]["mean"])]
+        if not candidates:
+            continue
+        value, name = (min if lower_is_better(metric) else max)(candidates)
+        best[task] = {"schedule": name, "metric": metric, "split": "val", "value": value,
+                      "trial_ids": validation[task][name][metric]["trial_ids"]}
+    return best
+
+
+def profiles(conv: dict[str, dict[str, dict[str, Any]]], schedules: list[str]) -> dict[str, Any]:
+    """Performance profiles over tasks, on the median seconds to target (never reached = infinite)."""
+    times: dict[str, dict[str, float | None]] = {s: {} for s in schedules}
+    for task, per_schedule in conv.items():
+        for schedule in schedules:
+            values = per_schedule.get(schedule, {}).get("seconds_to_target", {}).get("values", [])
+            finite = [v if v is not None else math.inf for v in values]
+            times[schedule][task] = statistics.median(finite) if finite else None
+    return {"taus": PROFILE_TAUS, "measure": "median seconds to target over seeds",
+            "fractions": performance_profile(times, PROFILE_TAUS), "times": times}
+
+
+def cost_ratios(conv: dict[str, dict[str, dict[str, Any]]], reference: str | None) -> dict[str, dict[str, float | None]]:
+    """Median time per step relative to ``reference`` (constant LR when the plan has it), per task."""
+    out: dict[str, dict[str, float | None]] = {}
+    for task, per_schedule in conv.items():
+        base = per_schedule.get(reference or "", {}).get("seconds_per_step")
+        out[task] = {s: (c["seconds_per_step"] / base if base and c.get("seconds_per_step") else None)
+                     for s, c in per_schedule.items()}
+    return out
+
+
+def curves(data: StudyData, study_dir: Path) -> dict[str, Any]:
+    """What the plots draw: per task and schedule, the validation curves per seed, and the LR path
+    and the scheduler's signals of the first seed (with trial ids)."""
+    out: dict[str, Any] = {}
+    for task in data.tasks():
+        out[task] = {}
+        for schedule in data.schedules():
+            rows = [r for r in data.rows(task, schedule) if r.epochs]
+            if not rows:
+                continue
+            primary = primary_metric(data, task)
+            first = rows[0]
+            path = lr_paths(study_dir, [first.trial_id])[first.trial_id]
+            out[task][schedule] = {
+                "epochs": [[e["epoch"] for e in r.epochs] for r in rows],
+                "val_loss": [[e["val"].get("loss") for e in r.epochs] for r in rows],
+                f"val_{primary}": [[e["val"].get(primary) for e in r.epochs] for r in rows],
+                "seeds": [r.seed for r in rows], "trial_ids": [r.trial_id for r in rows],
+                "lr_path": {"trial_id": first.trial_id, "seed": first.seed, **path},
+            }
+    return out
+
+
+def analyze(study_dir: str | Path) -> dict[str, Any]:
+    """The whole analysis of a study folder, as one JSON-able dict (see the module docstring)."""
+    study_dir = Path(study_dir)
+    data = load_study(study_dir)
+    results, validation, conv = {}, {}, {}
+    for task in data.tasks():
+        metrics = task_metrics(data, task)
+        results[task] = {s: eval_results(data.rows(task, s), metrics) for s in data.schedules()}
+        validation[task] = {s: validation_results(data.rows(task, s), metrics) for s in data.schedules()}
+        conv[task] = {s: convergence(data.rows(task, s)) for s in data.schedules()}
+    reference = next((s for s in data.schedules("baseline") if data.schedule_name(s) == "constant"), None)
+    comps = comparisons(data)
+    best = best_baselines(data, validation)
+    missing = [{"trial_id": t.trial_id, "task": t.task, "schedule": t.schedule, "seed": t.seed,
+                "status": t.status, "error": t.error} for t in data.trials if not t.completed]
+    analysis = {
+        "plan": data.plan, "plan_hash": data.plan_hash, "plan_toml": data.plan_toml,
+        "tasks": data.tasks(), "proposed": data.schedules("proposed"), "baselines": data.schedules("baseline"),
+        "primary_metric": {task: primary_metric(data, task) for task in data.tasks()},
+        "schedule_names": {s: data.schedule_name(s) for s in data.schedules()},
+        "schedule_args": {s: data.schedule_args(s) for s in data.schedules()},
+        "counts": {status: sum(t.status == status for t in data.trials)
+                   for status in ("completed", "diverged", "failed", "running", "pending")},
+        "missing": missing,
+        "results": results, "validation": validation, "best_baseline": best,
+        "comparisons": comps, "alpha": ALPHA, "low_power_n": LOW_POWER_N,
+        "convergence": conv, "cost_reference": reference, "cost_ratio": cost_ratios(conv, reference),
+        "profiles": profiles(conv, data.schedules()),
+        "curves": curves(data, study_dir),
+    }
+    analysis["conclusion"] = conclude(analysis)
+    return analysis
