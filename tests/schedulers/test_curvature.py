@@ -103,3 +103,47 @@ def test_bad_arguments():
                          ({"interval": 0}, "interval"), ({"smoothing": 1.0}, "smoothing")]:
         with pytest.raises(ValueError, match=name):
             CurvatureLR(opt, **kwargs)
+
+
+def train_least_squares(optimizer_factory, steps=60, **kwargs):
+    x, y, _ = least_squares()
+    torch.manual_seed(0)
+    model = torch.nn.Linear(6, 1)
+    opt = optimizer_factory(model.parameters())
+    sched = CurvatureLR(opt, interval=5, max_lr=10.0, **kwargs)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        losses.append(loss.item())
+        opt.step()
+        sched.step()
+    return sched, losses
+
+
+def test_quadratic_step_equals_inverse_curvature_for_plain_gradient_descent():
+    plain = lambda p: torch.optim.SGD(p, lr=0.01)  # noqa: E731
+    # 20 steps: before the gradient is so small that float32 rounding dominates the secant.
+    inverse, _ = train_least_squares(plain, steps=20)
+    quadratic, _ = train_least_squares(plain, steps=20, rate_rule="quadratic_step")
+    assert len(inverse.adjustments) == len(quadratic.adjustments) == 4
+    for a, b in zip(inverse.adjustments, quadratic.adjustments, strict=True):
+        assert b["new_lr"][0] == pytest.approx(a["new_lr"][0], rel=1e-4)
+    assert quadratic.signals["effective_curvature"] == pytest.approx(quadratic.signals["secant_curvature"], rel=1e-4)
+
+
+def test_quadratic_step_adapts_adam_and_still_converges():
+    sched, losses = train_least_squares(lambda p: torch.optim.Adam(p, lr=0.01), rate_rule="quadratic_step")
+    assert sched.adjustments and math.isfinite(sched.signals["effective_curvature"])
+    # Adam's steps are ~lr per coordinate: the quadratic model asks for a much larger rate here.
+    assert sched.get_last_lr()[0] > 0.01
+    assert losses[-1] < 0.05 * losses[0]
+
+
+def test_quadratic_step_needs_secant_mode():
+    opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="rate_rule"):
+        CurvatureLR(opt, mode="hessian", rate_rule="quadratic_step")
+    with pytest.raises(ValueError, match="rate_rule"):
+        CurvatureLR(opt, rate_rule="newton")

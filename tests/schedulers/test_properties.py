@@ -75,10 +75,10 @@ def test_gradvar(stream, statistic):
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(anything, min_size=8, max_size=8), min_size=1, max_size=40),
-       st.sampled_from(["set", "cap"]))
-def test_curvature_secant(stream, policy):
+       st.sampled_from(["set", "cap"]), st.sampled_from(["inverse_curvature", "quadratic_step"]))
+def test_curvature_secant(stream, policy, rate_rule):
     model, opt = setup()
-    sched = CurvatureLR(opt, interval=1, smoothing=0.0, policy=policy, **bounds)
+    sched = CurvatureLR(opt, interval=1, smoothing=0.0, policy=policy, rate_rule=rate_rule, **bounds)
     for values in stream:
         push_gradients(model, opt, values)
         sched.step()

@@ -15,6 +15,7 @@ CASES = {
     "gradvar": {"window": 3},
     "gradvar-noise": {"window": 3, "statistic": "noise_scale"},
     "curvature": {"interval": 2},
+    "curvature-quadratic": {"interval": 3, "rate_rule": "quadratic_step"},
     "curvature-hessian": {"mode": "hessian", "hessian_interval": 3},
     "constant": {},
     "step": {"step_size": 7},

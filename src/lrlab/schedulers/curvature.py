@@ -53,14 +53,19 @@ class CurvatureLR(AdaptiveLR):
 
     The multiplier applies to every group in proportion; the *reference* group is the one with
     the largest initial rate (the first to become unstable). With adaptive optimizers (Adam),
-    the preconditioner changes the effective curvature: prefer ``policy="cap"`` there, which
-    only ever lowers the rate below its initial value.
+    the preconditioner changes the effective curvature: use ``rate_rule="quadratic_step"``,
+    which measures the best step along the update the optimizer actually takes, or
+    ``policy="cap"``, which only ever lowers the rate below its initial value.
 
     Args:
         optimizer: wrapped optimizer.
         mode: ``"secant"`` or ``"hessian"`` (default ``"secant"``).
         c: target rate times curvature, in (0, 2) (default 1.0).
         policy: ``"set"`` (rate follows c/λ̂ up and down, default) or ``"cap"``.
+        rate_rule: ``"inverse_curvature"`` (default: rate = c/λ̂, gradient descent's rule) or
+            ``"quadratic_step"`` (secant mode only): rate = c x the rate that minimises the
+            quadratic model of the loss along the update actually taken, which accounts for
+            momentum and Adam's preconditioning and equals c/λ̂ for plain gradient descent.
         smoothing: EMA weight of the past for λ̂ (one update per decision), in [0, 1) (default 0.5).
         interval: steps between decisions in secant mode, >= 1 (default 10).
         hessian_interval: steps between Hessian probes, >= 1 (default 100).
@@ -88,7 +93,9 @@ class CurvatureLR(AdaptiveLR):
     _stateful = ("secant", "probe", "curvature_ema")
 
     def __init__(self, optimizer: Optimizer, *, mode: Literal["secant", "hessian"] = "secant",
-                 c: float = 1.0, policy: Literal["set", "cap"] = "set", smoothing: float = 0.5,
+                 c: float = 1.0, policy: Literal["set", "cap"] = "set",
+                 rate_rule: Literal["inverse_curvature", "quadratic_step"] = "inverse_curvature",
+                 smoothing: float = 0.5,
                  interval: int = 10, hessian_interval: int = 100, hessian_iters: int = 3,
                  trace_samples: int = 1, seed: int = 0, min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
@@ -101,6 +108,11 @@ class CurvatureLR(AdaptiveLR):
         check_range("smoothing", smoothing, 0.0, 1.0, high_open=True)
         check_int("interval", interval, 1)
         check_int("hessian_interval", hessian_interval, 1)
+        if rate_rule not in ("inverse_curvature", "quadratic_step"):
+            raise ValueError(f"rate_rule must be 'inverse_curvature' or 'quadratic_step', got {rate_rule!r}")
+        if rate_rule == "quadratic_step" and mode == "hessian":
+            raise ValueError("rate_rule='quadratic_step' needs mode='secant' (it measures along the update taken)")
+        self.rate_rule = rate_rule
         self.mode = mode
         self.needs = frozenset({"grads", "loss_closure"} if mode == "hessian" else {"grads"})
         self.interval = interval
@@ -109,16 +121,31 @@ class CurvatureLR(AdaptiveLR):
         self.secant = SecantCurvature()
         self.probe = HessianProbe(hessian_iters, trace_samples, seed)
         self.curvature_ema = EMA(smoothing)
+        # The reference group: the largest initial rate, the first to become unstable.
+        rates = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
+        self.reference = max(range(len(rates)), key=rates.__getitem__)
         super().__init__(optimizer, min_lr=min_lr, max_lr=max_lr, warmup_steps=warmup_steps,
                          last_epoch=last_epoch)
-        self.reference = max(range(len(self.base_lrs)), key=lambda i: float(self.base_lrs[i]))
 
     def initial_rule_state(self) -> dict[str, Any]:
-        return {"steps": 0, "probes": 0}
+        return {"steps": 0, "probes": 0, "step_lr": math.nan}
 
     def _decision(self) -> Decision | None:
         initial = float(self.base_lrs[self.reference])
         return self.rule.decide(self.curvature_ema.value, initial * self.scale, initial)
+
+    def _effective_curvature(self, curvature: float, lr: float) -> float:
+        """Curvature per unit of learning rate along the step actually taken (``quadratic_step``).
+
+        Along the last update Δθ (taken with rate ``lr``), the quadratic model of the loss has its
+        minimum at α* = -(g_{t-1}·Δθ) / (Δg·Δθ) times that step, i.e. at rate α*·lr. Returned as
+        1 / (α*·lr), so that ``c / value`` is c times that rate; for plain gradient descent
+        (Δθ = -lr·g) it equals the secant curvature itself.
+        """
+        slope, step_sq = self.secant.slope, self.secant.step_sq
+        if not (curvature > 0.0 and slope < 0.0 and step_sq > 0.0 and lr > 0.0):
+            return math.nan
+        return curvature * step_sq / (-slope * lr)
 
     def _on_gradients(self, optimizer: Optimizer) -> Decision | None:
         steps = self.rule_state["steps"] + 1
@@ -136,13 +163,18 @@ class CurvatureLR(AdaptiveLR):
             self.secant.reset()
         if self.interval > 1 and position not in (0, self.interval - 1):
             return None
+        step_lr = self.rule_state["step_lr"]  # the rate the step between this pair was taken with
+        self.rule_state = {**self.rule_state, "step_lr": float(optimizer.param_groups[self.reference]["lr"])}
         curvature = self.secant.update(params, [p.grad for p in params])
         if position != 0:
             return None
-        if curvature > 0.0:  # NaN and non-convex directions say nothing about the step size
-            self.curvature_ema.update(curvature)
+        measured = curvature if self.rate_rule == "inverse_curvature" else self._effective_curvature(curvature, step_lr)
+        if measured > 0.0:  # NaN and non-convex directions say nothing about the step size
+            self.curvature_ema.update(measured)
         self.signals = {"grad_norm": self.secant.grad_norm, "secant_curvature": curvature,
                         "curvature": self.curvature_ema.value or math.nan}
+        if self.rate_rule == "quadratic_step":
+            self.signals["effective_curvature"] = measured
         return self._decision()
 
     def _observe(self, loss_closure: Callable[[], Tensor] | None = None, **_: Any) -> Decision | None:

@@ -66,6 +66,8 @@ class SecantCurvature:
         self.prev_params: Tensor | None = None
         self.prev_grads: Tensor | None = None
         self.grad_norm = math.nan  # global gradient norm at the last update, measured on the way
+        self.slope = math.nan  # g_{t-1}·(θ_t - θ_{t-1}): < 0 when the step went downhill
+        self.step_sq = math.nan  # ‖θ_t - θ_{t-1}‖²
         # Two spare buffers, reused: fresh parameter-sized allocations every call cost more in
         # page faults than the arithmetic itself.
         self._spare: tuple[Tensor | None, Tensor | None] = (None, None)
@@ -85,13 +87,18 @@ class SecantCurvature:
             # In place in the previous buffers: (θp - θ)·(gp - g) = (θ - θp)·(g - gp).
             step = self.prev_params.sub_(theta)
             change = self.prev_grads.sub_(grad)
-            # One stack, one device sync for all three numbers.
-            numbers = torch.stack([torch.dot(change, step), torch.dot(step, step), torch.dot(grad, grad)])
-            numerator, denominator, grad_sq = numbers.tolist()
+            # One stack, one device sync for all four numbers.
+            numbers = torch.stack([torch.dot(change, step), torch.dot(step, step), torch.dot(grad, grad),
+                                   torch.dot(grad, step)])
+            numerator, denominator, grad_sq, grad_step = numbers.tolist()
+            # g_{t-1}·Δθ = (change + g)·(-step): the slope of the loss along the step, where it began.
+            self.slope = -numerator - grad_step
+            self.step_sq = denominator
             if denominator > 0.0 and math.isfinite(numerator) and math.isfinite(denominator):
                 value = numerator / denominator
         else:
             grad_sq = float(torch.dot(grad, grad))
+            self.slope = self.step_sq = math.nan
         self.grad_norm = math.sqrt(grad_sq) if grad_sq >= 0 else math.nan
         self._spare = (self.prev_params, self.prev_grads)
         self.prev_params, self.prev_grads = theta, grad
