@@ -25,7 +25,8 @@ What it measures, in three sections (``--section trial|parallel|all``):
 2. **Parallel efficiency.** The shipped default study (``resolve_plan("default")``) run by
    ``run_study`` with ``--workers`` worker processes and with one, each into a fresh temporary
    folder; speed-up = t1 / tN on the wall clock (the work runs in child processes, so this
-   process's CPU clock means nothing here; the children's CPU time is shown beside it). With
+   process's CPU clock means nothing here; the children's CPU time is shown beside it, and busy
+   cores = children's CPU / wall, which flags a run that other processes slowed down). With
    ``--repeats 1`` (the default) each is measured once, N workers first; with more, the order
    alternates and the speed-up is the median of the per-repeat paired ratios.
 3. **The default study's wall time** on this machine, from the N-worker runs of section 2.
@@ -80,6 +81,9 @@ from lrlab.train.trial import run_trial
 
 TRIAL_TARGET = 1.05
 EFFICIENCY_TARGET = 0.85  # speed-up >= 0.85 x workers: 1.70 for 2 workers
+# A study run whose workers kept their cores busy less than this share of its wall time (spawning,
+# the last trials' tail and the driver included, an undisturbed run stays above) was contended.
+CONTENDED_SHARE = 0.75
 EVAL_BATCH = 1024  # examples per forward pass in evaluation, as lrlab's loop
 CLOCKS = ("cpu", "wall")
 LRLAB, BARE, CONTROL = "lrlab run_trial", "bare loop", "bare loop (A/A control)"
@@ -391,17 +395,24 @@ def render_parallel(pairs: list[tuple[dict[str, Any], dict[str, Any]]], workers:
            "and shows it)" if len(pairs) == 1
            else f"{len(pairs)} measurements each, order alternating (min-max in brackets)"),
         "",
-        "| workers | wall (s), median | wall per repeat (s) | CPU in child processes (s), median | trials by status |",
-        "|---:|---:|---|---:|---|",
+        "| workers | wall (s), median | wall per repeat (s) | CPU in child processes (s), median "
+        "| busy cores per repeat (child CPU / wall) | trials by status |",
+        "|---:|---:|---|---:|---|---|",
     ]
+    contended = []
     for index, count in ((1, 1), (0, workers)):
         runs = [pair[index] for pair in pairs]
         walls = ", ".join(f"{r['wall']:.1f}" for r in runs)
+        busy = [r["children_cpu"] / r["wall"] for r in runs]
+        contended += [f"{count} worker(s), repeat {i + 1}" for i, b in enumerate(busy)
+                      if b < CONTENDED_SHARE * count]
         lines.append(
             f"| {count} | {statistics.median(r['wall'] for r in runs):.1f} "
             f"| {walls} "
             f"| {statistics.median(r['children_cpu'] for r in runs):.1f} "
+            f"| {', '.join(f'{b:.2f}' for b in busy)} "
             f"| {', '.join(f'{n} {s}' for s, n in sorted(runs[-1]['counts'].items()))} |")
+    verdict["contended"] = contended
     spread = f" ({min(speedups):.3f}-{max(speedups):.3f})" if len(pairs) > 1 else ""
     lines += [
         "",
@@ -414,6 +425,10 @@ def render_parallel(pairs: list[tuple[dict[str, Any], dict[str, Any]]], workers:
     ]
     if workers > cores:
         lines.append(f"\nNote: {workers} workers on {cores} usable core(s): the target assumes one core each.")
+    if contended:
+        lines.append(f"\nWarning: other processes held the cores during {'; '.join(contended)} (its "
+                     f"workers were busy under {CONTENDED_SHARE:.2f} of the wall time each): rerun "
+                     "those numbers on a quieter machine.")
     return "\n".join(lines), verdict
 
 
