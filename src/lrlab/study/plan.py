@@ -179,6 +179,18 @@ class Budget(_Strict):
     max_study_seconds: float | None = Field(None, gt=0)
 
 
+class SourceReport(_Strict):
+    """The experiment report a plan was read from (``lrlab plan REPORT``), kept for the comparison
+    of its claimed results with the measured ones. Informational: it changes no trial."""
+
+    path: str = ""
+    title: str = ""
+    claimed_results: dict[str, Any] = Field(default_factory=dict)
+    claimed_benchmark: dict[str, Any] = Field(default_factory=dict)
+    budget: Literal["quick", "full"] | None = None
+    notes: list[str] = Field(default_factory=list)  # mapping decisions and what could not be mapped
+
+
 class Plan(_Strict):
     name: str
     title: str = ""
@@ -190,6 +202,7 @@ class Plan(_Strict):
     tasks: list[TaskEntry] = Field(min_length=1)
     schedules: list[ScheduleEntry] = Field(min_length=2)
     budget: Budget = Field(default_factory=Budget)
+    source: SourceReport | None = None
 
     @field_validator("name")
     @classmethod
