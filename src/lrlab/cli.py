@@ -17,10 +17,18 @@ def _schedules(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from lrlab.study.runner import run_plan_file
+    from lrlab.workflow import run_and_report
 
-    outcome = run_plan_file(args.plan, args.out, workers=args.workers, device=args.device)
+    outcome = run_and_report(args.plan, args.out, workers=args.workers, device=args.device)
     return 130 if outcome.interrupted else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from lrlab.report import write_report
+
+    for path in write_report(args.study):
+        print(path)
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -55,12 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     schedules.add_argument("--kind", choices=["adaptive", "baseline", "optimizer"], help="only this kind")
     schedules.set_defaults(func=_schedules)
 
-    run = commands.add_parser("run", help="run a study (default: the shipped default study)")
+    run = commands.add_parser("run", help="run a study (default: the shipped default study) and write its report")
     run.add_argument("plan", nargs="?", help="plan file, or the name of a shipped plan (default: default)")
     run.add_argument("--out", help="study folder (default: runs/<plan name>/)")
     run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where trials train")
     run.set_defaults(func=_run)
+
+    report = commands.add_parser("report", help="write a study's report (report.md, report.html, report.json, plots/)")
+    report.add_argument("study", help="study folder")
+    report.set_defaults(func=_report)
 
     status = commands.add_parser("status", help="how far a study is, and what failed")
     status.add_argument("study", help="study folder")
