@@ -115,3 +115,21 @@ def test_a_self_tuning_winner_replaces_the_optimizer():
     ast.parse(code)
     assert 'optimizer = make_optimizer("prodigy", model.parameters(), d_coef=0.5)' in code
     assert "make_scheduler" not in code and "scheduler." not in code
+
+
+def test_dump_plan_keeps_every_section_of_a_plan():
+    import json
+
+    from lrlab.study.plan import Plan
+
+    from .conftest import TINY
+
+    text = TINY
+    if "source" in Plan.model_fields:  # the optional [source] of a plan read from a report
+        text += '\n[source]\npath = "seeds/001.txt"\nclaimed_results = { eval_loss = 0.43, eval_accuracy = 0.856 }\n'
+    text += "\n[budget]\nmax_trial_seconds = 30.0\n"
+    plan = parse_plan(text)
+    stored = json.loads(json.dumps(plan.model_dump(mode="json"), sort_keys=True))  # as the store keeps it
+    dumped = dump_plan(stored)
+    assert parse_plan(dumped).hash == plan.hash
+    assert dumped.index("[[tasks]]") < dumped.index("[[schedules]]")

@@ -11,9 +11,9 @@ import json
 import re
 from typing import Any
 
-TOP = ("name", "title", "idea", "objective", "methodology", "seeds")
-TABLES = ("defaults", "budget")
-ARRAYS = ("tasks", "schedules")
+#: Keys written first, in this order (a stored plan's keys come sorted); the rest follow.
+FIRST = ("name", "title", "idea", "objective", "methodology", "seeds", "defaults", "budget", "tasks",
+         "schedules", "label", "role", "model")
 #: A confirmation study runs at least this many seeds.
 CONFIRMATION_SEEDS = 10
 
@@ -45,19 +45,35 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
+def _ordered(keys: Any) -> list[str]:
+    keys = list(keys)
+    return [k for k in FIRST if k in keys] + [k for k in keys if k not in FIRST]
+
+
 def _entries(table: dict[str, Any]) -> list[str]:
-    return [f"{_key(k)} = {toml_value(v)}" for k, v in table.items() if v is not None]
+    return [f"{_key(k)} = {toml_value(table[k])}" for k in _ordered(table) if table[k] is not None]
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def dump_plan(plan: dict[str, Any]) -> str:
-    """The plan dict (as :func:`~lrlab.analysis.analyze` gives it) as a plan file."""
-    lines = _entries({k: plan[k] for k in TOP if plan.get(k) not in (None, "")})
-    for name in TABLES:
-        entries = _entries(plan.get(name) or {})
+    """The plan dict (as :func:`~lrlab.analysis.analyze` gives it) as a plan file.
+
+    Top-level values first (the usual ones in their usual order), then every table
+    (``[defaults]``, ``[budget]``, ...), then the arrays of tables (``[[tasks]]``, ``[[schedules]]``).
+    """
+    keys = _ordered(plan)
+    plain = {k: plan[k] for k in keys if not isinstance(plan[k], dict) and not _is_table_array(plan[k])
+             and plan[k] not in (None, "")}
+    lines = _entries(plain)
+    for name in [k for k in keys if isinstance(plan[k], dict)]:
+        entries = _entries(plan[name])
         if entries:
             lines += ["", f"[{name}]", *entries]
-    for name in ARRAYS:
-        for entry in plan.get(name) or []:
+    for name in [k for k in keys if _is_table_array(plan[k])]:
+        for entry in plan[name]:
             lines += ["", f"[[{name}]]", *_entries({k: v for k, v in entry.items() if v not in (None, {}, [])})]
     return "\n".join(lines) + "\n"
 
