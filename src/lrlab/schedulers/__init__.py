@@ -8,6 +8,7 @@ from lrlab.schedulers.baselines import PlateauLR
 from lrlab.schedulers.curvature import CurvatureLR, CurvatureRule
 from lrlab.schedulers.entropy import EntropyLR, EntropyRule
 from lrlab.schedulers.gradvar import GradVarLR, GradVarRule
+from lrlab.schedulers.meta import MetaFeatures, MetaLR
 from lrlab.schedulers.optimizers import OPTIMIZERS, make_optimizer
 from lrlab.schedulers.performance import PerformanceLR, PerformanceRule
 from lrlab.schedulers.registry import SCHEDULES, get_schedule, make_scheduler, needs_of, register
@@ -24,6 +25,8 @@ __all__ = [
     "EntropyRule",
     "GradVarLR",
     "GradVarRule",
+    "MetaFeatures",
+    "MetaLR",
     "PerformanceLR",
     "PerformanceRule",
     "PlateauLR",

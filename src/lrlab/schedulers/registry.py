@@ -17,6 +17,7 @@ from lrlab.schedulers import baselines
 from lrlab.schedulers.curvature import CurvatureLR
 from lrlab.schedulers.entropy import EntropyLR
 from lrlab.schedulers.gradvar import GradVarLR
+from lrlab.schedulers.meta import MetaLR
 from lrlab.schedulers.optimizers import OPTIMIZERS, optimizer_arguments, optimizer_class
 from lrlab.schedulers.performance import PerformanceLR
 
@@ -47,8 +48,12 @@ def register(name: str, kind: Kind, factory: Callable[..., LRScheduler], summary
 
 
 def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
+    takes_total_steps = "total_steps" in inspect.signature(cls).parameters
+
     def factory(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0,
                 **kwargs: Any) -> LRScheduler:
+        if takes_total_steps:  # a schedule that reads progress through the budget
+            kwargs["total_steps"] = total_steps
         return cls(optimizer, warmup_steps=warmup_steps, **kwargs)
 
     factory.__signature__ = inspect.signature(cls)  # type: ignore[attr-defined]
@@ -75,6 +80,7 @@ register("entropy", "adaptive", _adaptive(EntropyLR), "uncertainty: lower the ra
 register("performance", "adaptive", _adaptive(PerformanceLR), "validation performance: up while improving, down on plateau/overfitting", needs=PerformanceLR.needs)
 register("gradvar", "adaptive", _adaptive(GradVarLR), "gradient variability: down when it grows, up when it shrinks", needs=GradVarLR.needs)
 register("curvature", "adaptive", _adaptive(CurvatureLR), "loss curvature: rate = c / λ̂ (secant; mode='hessian' also needs loss_closure)", needs=frozenset({"grads"}))
+register("meta", "adaptive", _adaptive(MetaLR), "meta-learned: a pre-trained policy network picks a multiplier per evaluation, learning online (REINFORCE)", needs=MetaLR.needs)
 register("constant", "baseline", baselines.constant, "the initial rate throughout (torch ConstantLR)")
 register("step", "baseline", baselines.step_decay, "x gamma every step_size steps (torch StepLR)")
 register("cosine", "baseline", baselines.cosine, "warm-up then cosine annealing (torch)")
