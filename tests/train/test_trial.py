@@ -342,3 +342,20 @@ def test_on_epoch_gets_a_copy_of_each_epoch_record(make_spec: MakeSpec, tmp_path
     result = run_trial(make_spec(epochs=3), tmp_path, on_epoch=on_epoch)
     assert [r["epoch"] for r in seen] == [1, 2, 3]
     assert all(e["val"]["loss"] > 0 for e in result.epochs)
+
+
+def test_a_schedulers_own_seed_follows_the_trial_seed(make_spec: MakeSpec, tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    class SeededLR(torch.optim.lr_scheduler.ConstantLR):
+        def __init__(self, optimizer, seed: int = -1) -> None:
+            seen.append(seed)
+            super().__init__(optimizer, factor=1.0, total_iters=0)
+
+    register("seeded-test", "baseline", lambda optimizer, *, total_steps=None, warmup_steps=0, seed=-1: SeededLR(optimizer, seed), "test")
+    try:
+        run_trial(make_spec(schedule="seeded-test", seed=7, epochs=1), tmp_path / "a")
+        run_trial(make_spec(schedule="seeded-test", seed=7, epochs=1, schedule_args={"seed": 3}), tmp_path / "b")
+    finally:
+        SCHEDULES.pop("seeded-test")
+    assert seen == [7, 3]  # the trial's seed by default; the plan's own value wins

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from lrlab.schedulers import get_schedule, make_optimizer, make_scheduler, needs_of
+from lrlab.schedulers.registry import schedule_arguments
 from lrlab.tasks import Split, build_model, compute_metrics, get_task
 from lrlab.tasks.metrics import METRICS
 from lrlab.train.augment import augmentation_for
@@ -112,8 +113,11 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         optimizer_name = spec.schedule if get_schedule(spec.schedule).kind == "optimizer" else spec.optimizer
         optimizer = make_optimizer(optimizer_name, model.parameters(), lr=spec.lr,
                                    weight_decay=spec.weight_decay, **spec.optimizer_args)
+        schedule_args = dict(spec.schedule_args)
+        if "seed" in schedule_arguments(spec.schedule):  # a scheduler's own randomness follows the trial's seed
+            schedule_args.setdefault("seed", spec.seed)
         scheduler = make_scheduler(spec.schedule, optimizer, total_steps=spec.epochs * steps_per_epoch,
-                                   warmup_steps=spec.warmup_steps, **spec.schedule_args)
+                                   warmup_steps=spec.warmup_steps, **schedule_args)
         needs = needs_of(scheduler)
         monitor, mode = (spec.target.metric, spec.target.mode) if spec.target else ("loss", "min")
         stopping = EarlyStopping(spec.early_stopping_patience, mode)
