@@ -53,6 +53,12 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _meta_train(args: argparse.Namespace) -> int:
+    from lrlab.meta import meta_train_cli
+
+    return meta_train_cli(args.plan, args.out, episodes=args.episodes, seed=args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from lrlab import __version__
 
@@ -73,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write a study's report (report.md, report.html, report.json, plots/)")
     report.add_argument("study", help="study folder")
     report.set_defaults(func=_report)
+
+    meta = commands.add_parser("meta-train", help="meta-train MetaLR's policy over many short runs (resumable)")
+    meta.add_argument("plan", help="plan file, or the name of a shipped plan (e.g. meta-train)")
+    meta.add_argument("--out", help="folder for the checkpoint and policy.safetensors "
+                                    "(default: runs/meta-train/<plan name>)")
+    meta.add_argument("--episodes", type=int, default=300, help="short training runs in all (default 300)")
+    meta.add_argument("--seed", type=int, default=0, help="seed of the episodes and the policy (default 0)")
+    meta.set_defaults(func=_meta_train)
 
     status = commands.add_parser("status", help="how far a study is, and what failed")
     status.add_argument("study", help="study folder")

@@ -148,7 +148,10 @@ def comparisons(data: StudyData) -> list[dict[str, Any]]:
             comparison["p_holm"] = p
             significant = p is not None and math.isfinite(p) and p < ALPHA
             comparison["significant"] = significant
-            comparison["direction"] = ("better" if comparison["improvement"] > 0 else "worse") if significant else "no difference"
+            if comparison["n"] < 2:
+                comparison["direction"] = "not comparable"  # no test could run
+            else:
+                comparison["direction"] = ("better" if comparison["improvement"] > 0 else "worse") if significant else "no difference"
         out += family
     return out
 
