@@ -83,3 +83,13 @@ def test_unknown_metric_is_rejected_with_the_allowed_names():
 def test_mismatched_shapes_are_rejected():
     with pytest.raises(ValueError, match=r"\(3, 2\) and \(2,\)"):
         compute_metrics(torch.zeros(3, 2), torch.tensor([0, 1]), ["accuracy"])
+
+
+def test_accuracy_agrees_with_scikit_learn():
+    from sklearn.metrics import accuracy_score
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(257, 7, generator=generator)
+    targets = torch.randint(0, 7, (257,), generator=generator)
+    expected = accuracy_score(targets.numpy(), logits.argmax(dim=1).numpy())
+    assert compute_metrics(logits, targets, ["accuracy"])["accuracy"] == expected

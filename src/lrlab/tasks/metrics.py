@@ -1,5 +1,5 @@
 """Classification metrics by name, computed on a whole evaluation split by the libraries made
-for them (torch for the loss, scikit-learn for the rest)."""
+for them (torch for the loss and accuracy, scikit-learn for F1 and ROC-AUC)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+from sklearn.metrics import f1_score, roc_auc_score
 from torch import Tensor
 
 
@@ -18,8 +18,13 @@ def _loss(logits: Tensor, targets: Tensor) -> float:
 
 
 def _accuracy(logits: Tensor, targets: Tensor) -> float:
-    """Share of examples whose largest logit is the target class."""
-    return float(accuracy_score(targets.numpy(), logits.argmax(dim=1).numpy()))
+    """Share of examples whose largest logit is the target class.
+
+    One torch expression rather than ``sklearn.metrics.accuracy_score``: the same number, without
+    its input checks (ten times the cost of the comparison, once per evaluation of every trial);
+    a test checks both agree.
+    """
+    return float((logits.argmax(dim=1) == targets).double().mean())
 
 
 def _macro_f1(logits: Tensor, targets: Tensor) -> float:

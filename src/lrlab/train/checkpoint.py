@@ -6,6 +6,7 @@ only writes and reads it, and saves and restores torch's random state.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,21 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def records_to_text(steps: list[dict[str, Any]], epochs: list[dict[str, Any]]) -> str:
+    """The records so far as one JSON string.
+
+    torch's pickler visits every small object of a nested structure (thousands of step records
+    by the end of a run), which made each epoch's checkpoint slower than the model's weights;
+    one string costs one object. Python's JSON round-trips floats exactly, NaN included.
+    """
+    return json.dumps({"steps": steps, "epochs": epochs}, separators=(",", ":"))
+
+
+def records_from_text(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    records = json.loads(text)
+    return records["steps"], records["epochs"]
 
 
 def rng_state(device: torch.device) -> dict[str, Any]:

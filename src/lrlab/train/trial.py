@@ -28,6 +28,8 @@ from lrlab.train.augment import augmentation_for
 from lrlab.train.checkpoint import (
     CHECKPOINT_NAME,
     load_checkpoint,
+    records_from_text,
+    records_to_text,
     rng_state,
     save_checkpoint,
     set_rng_state,
@@ -134,7 +136,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
             scheduler.load_state_dict(checkpoint["scheduler"])
             stopping.load_state_dict(checkpoint["early_stopping"])
             set_rng_state(checkpoint["rng"], device)
-            result.steps, result.epochs = checkpoint["steps"], checkpoint["epochs"]
+            result.steps, result.epochs = records_from_text(checkpoint["records"])
             train_seconds, eval_seconds = checkpoint["train_seconds"], checkpoint["eval_seconds"]
             stopped, step = checkpoint["stopped"], checkpoint["step"]
             first_epoch = checkpoint["epoch"] + 1
@@ -219,7 +221,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "early_stopping": stopping.state_dict(),
                 "rng": rng_state(device), "train_seconds": train_seconds,
-                "eval_seconds": eval_seconds, "steps": result.steps, "epochs": result.epochs,
+                "eval_seconds": eval_seconds, "records": records_to_text(result.steps, result.epochs),
             })
             if on_epoch is not None:
                 _notify(on_epoch, copy.deepcopy(record))
