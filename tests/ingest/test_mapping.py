@@ -50,7 +50,7 @@ def test_seed_004_quick(seed_004: Path):
     assert "quick budget: at most 10 epochs" in toml and "lrlab's choice" in toml
 
 
-def test_seed_004_full_keeps_epochs_and_says_hub_tasks_are_missing(seed_004: Path):
+def test_seed_004_full_keeps_epochs_and_says_hub_tasks_are_missing(seed_004: Path, offline_registry: None):
     toml, warnings = plan_from_report(seed_004, budget="full")
     plan = parse_plan(toml)
     assert {t.name: t.hparams["epochs"] for t in plan.tasks} == {"digits": 50, "mnist1d": 20, "breast_cancer": 30}
@@ -68,10 +68,10 @@ def test_seed_001_quick_and_full(seed_001: Path):
     assert [(t.name, t.model) for t in plan.tasks] == [("digits", "resnet_small"), ("mnist1d", "lstm_attention")]
     assert all(t.target is not None and t.target.metric == "accuracy" for t in plan.tasks)
     assert plan.seeds == [0, 1, 2]  # "3 runs"
-    assert any("BERT (base-uncased)" in w and "no offline builder" in w for w in warnings)
+    assert any("BERT (base-uncased)" in w and "no builder in lrlab" in w for w in warnings)
     assert any(w.startswith("Max Sequence Length = 128 (BERT)") for w in warnings)
     full = parse_plan(plan_from_report(seed_001, budget="full")[0])
-    assert full.defaults.epochs == 50 and full.tasks[0].model == "resnet18"
+    assert full.defaults.epochs == 50 and full.tasks[0].model == "resnet18"  # on cifar10, or digits offline
 
 
 def _variant(text: str, old: str, new: str) -> str:
@@ -152,7 +152,7 @@ def test_nothing_mappable_still_gives_a_plan_that_says_so():
     assert any("Mamba" in w for w in mapped.warnings)
 
 
-def test_per_model_scope_and_bad_values_warn():
+def test_per_model_scope_and_bad_values_warn(offline_registry: None):
     report = ("## Idea\nHessian curvature.\n### Datasets\n- CIFAR-10\n- IMDB\n### Model Architecture\n"
               "- ResNet-18 for CIFAR-10\n- LSTM with attention for IMDB\n### Hyperparameters\n"
               "- **LSTM with attention specific:**\n  - Dropout: 0.2\n  - Batch size: 16\n- Learning rate: -1\n"
@@ -178,7 +178,8 @@ def test_claimed_results_that_toml_cannot_hold_are_listed():
     assert any("'cm'" in w and "3" in w for w in mapped.warnings)
 
 
-def test_full_budget_uses_a_hub_task_once_it_is_registered(seed_001: Path, monkeypatch: pytest.MonkeyPatch):
+def test_full_budget_uses_a_hub_task_once_it_is_registered(seed_001: Path, offline_registry: None,
+                                                           monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(TASKS, "cifar10", dataclasses.replace(TASKS["digits"], name="cifar10"))
     toml, warnings = plan_from_report(seed_001, budget="full")
     plan = parse_plan(toml)
@@ -189,3 +190,14 @@ def test_full_budget_uses_a_hub_task_once_it_is_registered(seed_001: Path, monke
     assert any("the hub task 'imdb' is not registered" in w for w in warnings)
     quick = parse_plan(plan_from_report(seed_001, budget="quick")[0])
     assert quick.tasks[0].name == "digits"  # quick runs offline whatever is registered
+
+
+def test_seed_004_full_on_hub_tasks(seed_004: Path, hub_registry: None):
+    toml, warnings = plan_from_report(seed_004, budget="full")
+    plan = parse_plan(toml)
+    assert [(t.name, t.model, t.hparams) for t in plan.tasks] == [
+        ("cifar10", "cnn", {"batch_size": 64, "epochs": 50}), ("mnist", "cnn", {"batch_size": 64, "epochs": 50}),
+        ("imdb", "bilstm", {"batch_size": 32, "epochs": 20}), ("sst2", "bilstm", {"batch_size": 32, "epochs": 20}),
+        ("adult", "fcnn", {"batch_size": 128, "epochs": 30})]
+    assert not any("not registered" in w or "(text)" in w for w in warnings)
+    assert len(plan.trials()) == 5 * 4 * 3

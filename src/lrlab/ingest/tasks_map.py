@@ -191,8 +191,8 @@ def _choose_builder(model: NamedItem, dataset: DatasetChoice, budget: Budget,
     builder = known.builder or (known.key if known.key in MODELS else None)  # a builder added later
     if builder is None:
         standin = NO_BUILDER_STANDIN[domain] if domain else task.default_model
-        return standin, [log.warn(f"model {model.name!r}: no offline builder (a pre-trained {known.key} "
-                                  f"needs the hub); stand-in {standin!r} on {dataset.task}")]
+        return standin, [log.warn(f"model {model.name!r}: no builder in lrlab (a {known.key} model); "
+                                  f"stand-in {standin!r} on {dataset.task}")]
     comments = []
     if budget == "quick" and known.quick and dataset.task == "digits":
         builder = known.quick

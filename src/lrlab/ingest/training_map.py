@@ -23,8 +23,8 @@ MAX_SEEDS = 20
 
 # Settings lrlab knows but a plan has no field for, and why.
 _NO_FIELD = {
-    "max_sequence_length": "the offline tasks have fixed-length inputs",
-    "image_size": "the offline tasks have fixed input sizes",
+    "max_sequence_length": "each task fixes its own sequence length",
+    "image_size": "each task fixes its own input size",
     "gradient_clipping": "lrlab's training loop has no gradient clipping setting",
 }
 # lrlab's convergence targets per (task, model), then per task: reachable within the quick budget

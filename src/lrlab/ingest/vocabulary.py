@@ -60,7 +60,7 @@ def find_dataset(words: str) -> KnownDataset | None:
 
 @dataclass(frozen=True)
 class KnownModel:
-    """A model family a report may name. ``builder`` is None when lrlab has no offline builder;
+    """A model family a report may name. ``builder`` is None when lrlab has no builder for it;
     ``standin`` then says which builder runs in its place, per task domain."""
 
     key: str
