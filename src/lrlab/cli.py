@@ -19,7 +19,8 @@ def _schedules(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from lrlab.workflow import run_and_report
 
-    outcome = run_and_report(args.plan, args.out, workers=args.workers, device=args.device)
+    outcome = run_and_report(args.plan, args.out, workers=args.workers, device=args.device,
+                             executor=args.executor, address=args.address)
     return 130 if outcome.interrupted else 0
 
 
@@ -53,6 +54,20 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from lrlab.ingest import write_plan
+
+    write_plan(args.report, args.out or "-", budget=args.budget)
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from lrlab.ingest import reproduce
+
+    outcome = reproduce(args.report, args.out, budget=args.budget, workers=args.workers, device=args.device)
+    return 130 if outcome.interrupted else 0
+
+
 def _meta_train(args: argparse.Namespace) -> int:
     from lrlab.meta import meta_train_cli
 
@@ -74,11 +89,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="study folder (default: runs/<plan name>/)")
     run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where trials train")
+    run.add_argument("--executor", default="local", choices=["local", "ray"],
+                     help="local: worker processes (default); ray: Ray tasks (pip install 'lrlab[ray]')")
+    run.add_argument("--address", help="with --executor ray: 'auto' (the cluster this machine is in) or "
+                                       "'ray://host:port'; default: start a local Ray instance")
     run.set_defaults(func=_run)
 
     report = commands.add_parser("report", help="write a study's report (report.md, report.html, report.json, plots/)")
     report.add_argument("study", help="study folder")
     report.set_defaults(func=_report)
+
+    plan = commands.add_parser("plan", help="read an experiment report into a plan (every mapping decision commented)")
+    plan.add_argument("report", help="the experiment report (the format of shared/seeds/)")
+    plan.add_argument("-o", "--out", help="plan file to write (default: standard output)")
+    plan.add_argument("--budget", default="quick", choices=["quick", "full"],
+                      help="quick: offline stand-ins, epochs scaled down (default); full: the report's sizes")
+    plan.set_defaults(func=_plan)
+
+    reproduce = commands.add_parser("reproduce", help="plan + run + report of an experiment report, "
+                                                      "claimed results beside measured ones")
+    reproduce.add_argument("report", help="the experiment report")
+    reproduce.add_argument("--budget", default="quick", choices=["quick", "full"])
+    reproduce.add_argument("--out", help="study folder (default: runs/<plan name>/)")
+    reproduce.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    reproduce.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    reproduce.set_defaults(func=_reproduce)
 
     meta = commands.add_parser("meta-train", help="meta-train MetaLR's policy over many short runs (resumable)")
     meta.add_argument("plan", help="plan file, or the name of a shipped plan (e.g. meta-train)")

@@ -216,6 +216,33 @@ def curves(data: StudyData, study_dir: Path) -> dict[str, Any]:
     return out
 
 
+def claims(plan: dict[str, Any], results: dict[str, dict[str, dict[str, Any]]],
+           best: dict[str, dict[str, Any]], proposed: list[str]) -> dict[str, Any] | None:
+    """The original report's claimed Results beside the measured ones (plans read from a report).
+
+    For every key of the claimed dicts (``eval_loss``, ``eval_accuracy``, ...): the claimed value
+    for the proposed method and for the benchmark, and per task the measured test-split interval
+    of each proposed schedule and of the task's best baseline (chosen on validation).
+    """
+    source = plan.get("source")
+    if not source or not (source.get("claimed_results") or source.get("claimed_benchmark")):
+        return None
+    claimed, benchmark = source.get("claimed_results") or {}, source.get("claimed_benchmark") or {}
+    rows = []
+    for key in list(dict.fromkeys([*claimed, *benchmark])):
+        measured = {}
+        for task, per_schedule in results.items():
+            base = best.get(task, {}).get("schedule")
+            measured[task] = {
+                "proposed": {s: per_schedule.get(s, {}).get(key) for s in proposed},
+                "best_baseline": None if base is None else {"schedule": base, **(per_schedule.get(base, {}).get(key) or {})},
+            }
+        rows.append({"key": key, "claimed_results": claimed.get(key), "claimed_benchmark": benchmark.get(key),
+                     "measured": measured})
+    return {"path": source.get("path", ""), "title": source.get("title", ""), "budget": source.get("budget"),
+            "notes": list(source.get("notes") or []), "rows": rows}
+
+
 def analyze(study_dir: str | Path) -> dict[str, Any]:
     """The whole analysis of a study folder, as one JSON-able dict (see the module docstring)."""
     study_dir = Path(study_dir)
@@ -245,6 +272,7 @@ def analyze(study_dir: str | Path) -> dict[str, Any]:
         "convergence": conv, "cost_reference": reference, "cost_ratio": cost_ratios(conv, reference),
         "profiles": profiles(conv, data.schedules()),
         "curves": curves(data, study_dir),
+        "claims": claims(data.plan, results, best, data.schedules("proposed")),
     }
     analysis["conclusion"] = conclude(analysis)
     return analysis

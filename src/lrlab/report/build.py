@@ -6,7 +6,8 @@ from typing import Any
 
 from lrlab.report import convergence_sections, plan_sections, result_sections
 from lrlab.report.code_changes import code_changes
-from lrlab.report.document import Block, Code, Heading, Paragraph, table
+from lrlab.report.document import Block, Bullets, Code, Heading, Paragraph, table
+from lrlab.report.formatting import literal, mean_with_ci
 from lrlab.report.plot_sections import DrawnPlots, plots_section
 
 
@@ -34,6 +35,39 @@ def missing(analysis: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+def claimed_vs_measured(analysis: dict[str, Any]) -> list[Block]:
+    """``## Claimed vs Measured``: for a plan read from a report, its claims beside our numbers."""
+    claims = analysis.get("claims")
+    if not claims:
+        return []
+    blocks: list[Block] = [Heading(2, "Claimed vs Measured"), Paragraph(
+        f"This study's plan was read from the report `{claims['path']}`"
+        + (f" (budget {claims['budget']})" if claims["budget"] else "") + ". The *claimed* columns are that "
+        "report's Results and Benchmark Results, copied as they were: lrlab did not produce them, and "
+        "they came from its own setup (data, models, budget). The *measured* columns are this study's "
+        "test-split means with their 95% intervals, per task: each proposed schedule, and the task's best "
+        "baseline (chosen on validation).")]
+    tasks = list(analysis["tasks"])
+    header = ["key", "claimed (method)", "claimed (benchmark)"]
+    for task in tasks:
+        header += [f"{task}: {s}" for s in analysis["proposed"]] + [f"{task}: best baseline"]
+    rows = []
+    for row in claims["rows"]:
+        cells = [f"`{row['key']}`", literal(row["claimed_results"]) if row["claimed_results"] is not None else "-",
+                 literal(row["claimed_benchmark"]) if row["claimed_benchmark"] is not None else "-"]
+        for task in tasks:
+            measured = row["measured"].get(task, {})
+            cells += [mean_with_ci(measured.get("proposed", {}).get(s)) for s in analysis["proposed"]]
+            base = measured.get("best_baseline")
+            cells.append("-" if not base or "mean" not in base else f"{mean_with_ci(base)} ({base['schedule']})")
+        rows.append(cells)
+    blocks.append(table(header, rows))
+    if claims["notes"]:
+        blocks += [Paragraph("How the report was mapped onto this plan (the plan's `[source] notes`):"),
+                   Bullets(tuple(claims["notes"]))]
+    return blocks
+
+
 def build_document(analysis: dict[str, Any], drawn: DrawnPlots) -> list[Block]:
     """Every block of the report, in order."""
     return [
@@ -42,6 +76,7 @@ def build_document(analysis: dict[str, Any], drawn: DrawnPlots) -> list[Block]:
         *plan_sections.plan(analysis),
         *result_sections.results(analysis),
         *result_sections.benchmark(analysis),
+        *claimed_vs_measured(analysis),
         *result_sections.statistics(analysis),
         *convergence_sections.convergence(analysis),
         *convergence_sections.across_tasks(analysis, drawn.profile),
