@@ -23,17 +23,20 @@ class Outcome:
 
 
 def run_and_report(plan: str | Path | None = None, out: str | Path | None = None, workers: int | None = None,
-                   device: str = "cpu", stream: TextIO | None = None) -> Outcome:
+                   device: str = "cpu", stream: TextIO | None = None, executor: str = "local",
+                   address: str | None = None) -> Outcome:
     """Run ``plan`` (default: the shipped default study) into ``out``, then write its report there.
 
     An interrupted run writes no report (run the same command again to finish and report); a run
     whose trials failed or diverged does, and lists them. Says on ``stream`` (default stderr)
-    where report.md and report.html are.
+    where report.md and report.html are. ``executor`` (``local`` or ``ray``) and ``address`` say
+    where trials run (see :func:`~lrlab.study.runner.run_study`).
     """
     from lrlab.report import write_report
 
     stream = stream or sys.stderr
-    study = run_plan_file(plan, out, workers=workers, device=device, stream=stream)
+    study = run_plan_file(plan, out, workers=workers, device=device, stream=stream, executor=executor,
+                          address=address)
     if study.interrupted:
         return Outcome(study)
     written = write_report(study.out_dir)

@@ -179,6 +179,35 @@ class Budget(_Strict):
     max_study_seconds: float | None = Field(None, gt=0)
 
 
+class ExecutorSettings(_Strict):
+    """Resources of each trial and where trial folders live (``[executor]``); optional.
+
+    ``cpus_per_trial`` (> 0, default 1): CPUs Ray reserves for a trial; under either executor a
+    trial also trains on that many torch threads (whole CPUs, at least one), so both executors
+    give the same numbers. ``gpus_per_trial`` (>= 0, default 0): GPUs Ray reserves for a trial (a
+    fraction shares one); the local pool ignores it. ``storage``: a filesystem folder that every
+    machine running trials can see (a shared mount such as NFS), under which each trial keeps its
+    folder and checkpoint (``<storage>/<plan name>-<plan hash>/trials/<trial id>``); default: the
+    study folder. Object-store URIs (``s3://``, ``gs://``) are not supported.
+    """
+
+    cpus_per_trial: float = Field(1.0, gt=0)
+    gpus_per_trial: float = Field(0.0, ge=0)
+    storage: str | None = None
+
+    @field_validator("storage")
+    @classmethod
+    def _filesystem_path(cls, storage: str | None) -> str | None:
+        if storage is not None and (not storage.strip() or "://" in storage):
+            raise ValueError("must be a filesystem folder (e.g. a shared mount such as /mnt/shared/lrlab); "
+                             "object-store URIs (s3://, gs://) are not supported")
+        return storage
+
+    @property
+    def threads(self) -> int:
+        return max(1, int(self.cpus_per_trial))
+
+
 class SourceReport(_Strict):
     """The experiment report a plan was read from (``lrlab plan REPORT``), kept for the comparison
     of its claimed results with the measured ones. Informational: it changes no trial."""
@@ -203,6 +232,7 @@ class Plan(_Strict):
     schedules: list[ScheduleEntry] = Field(min_length=2)
     budget: Budget = Field(default_factory=Budget)
     source: SourceReport | None = None
+    executor: ExecutorSettings | None = None
 
     @field_validator("name")
     @classmethod
@@ -267,8 +297,15 @@ class Plan(_Strict):
         return specs
 
     @property
+    def resources(self) -> ExecutorSettings:
+        """The ``[executor]`` section, or its defaults when the plan has none."""
+        return self.executor or ExecutorSettings()
+
+    @property
     def hash(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        # A plan without an [executor] section hashes as before the section existed.
+        data = self.model_dump(mode="json", exclude={"executor"} if self.executor is None else None)
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def check_schedules(self) -> None:

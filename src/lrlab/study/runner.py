@@ -3,11 +3,18 @@
 Running the same plan into the same folder again skips finished trials and resumes
 interrupted ones from their last checkpoint. Ctrl-C stops cleanly: finished trials are in the
 store, running ones resume from their last epoch next time.
+
+Trials run on an executor: ``local`` (a pool of worker processes, the default) or ``ray`` (Ray
+tasks on a local instance or a cluster, :mod:`lrlab.study.ray_executor`). Either way the trial ids,
+the trial folders and the store are the same, so a study started with one can be finished with
+the other.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import signal
 import sys
 import time
@@ -15,17 +22,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from lrlab.errors import WorkerDied
 from lrlab.study.executor import LocalExecutor
-from lrlab.study.plan import Plan, PlanError, load_plan
+from lrlab.study.plan import ExecutorSettings, Plan, PlanError, load_plan
 from lrlab.study.progress import StudyProgress
 from lrlab.study.store import FINAL, STORE_NAME, Store
 from lrlab.study.tensorboard import write_events
 from lrlab.train.spec import TrialResult, TrialSpec
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
+EXECUTORS = ("local", "ray")
 
 
 def resolve_plan(name_or_path: str | Path | None) -> Path:
@@ -63,7 +71,47 @@ def default_out_dir(plan: Plan) -> Path:
 
 
 def trial_dir(out_dir: Path, spec: TrialSpec) -> Path:
+    """The trial's folder in the study folder (its TensorBoard events; its checkpoint by default)."""
     return out_dir / "trials" / spec.trial_id
+
+
+def trials_root(plan: Plan, out_dir: Path) -> Path:
+    """Where trials keep their checkpoints: the plan's ``[executor] storage``, else the study folder."""
+    storage = plan.resources.storage
+    if storage is None:
+        return out_dir / "trials"
+    return Path(storage).expanduser().resolve() / f"{plan.name}-{plan.hash}" / "trials"
+
+
+def check_executor(executor: str, address: str | None) -> None:
+    """Refuse an unknown executor or a misplaced ``--address`` before anything runs."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"--executor must be one of {list(EXECUTORS)}, got {executor!r}")
+    if executor == "local" and address is not None:
+        raise ValueError("--address is for --executor ray")
+    if executor == "ray":
+        if address is not None and address != "auto" and not address.startswith("ray://"):
+            raise ValueError(f"--address must be 'auto' or 'ray://host:port', got {address!r}")
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise ValueError("--executor ray needs Ray: pip install 'lrlab[ray]'") from None
+
+
+def open_executor(executor: str, resources: ExecutorSettings, workers: int | None, trials: int,
+                  address: str | None = None) -> Any:
+    """The executor that runs ``trials`` trials: at most ``workers`` at once (default: what fits)."""
+    check_executor(executor, address)
+    threads = resources.threads
+    if executor == "local":
+        return LocalExecutor(min(workers or max(1, _cores() // threads), trials), threads_per_worker=threads)
+    from lrlab.study.ray_executor import RayExecutor
+
+    num_cpus = math.ceil(workers * resources.cpus_per_trial) if workers and address is None else None
+    ray_executor = RayExecutor(workers, address=address, cpus_per_trial=resources.cpus_per_trial,
+                               gpus_per_trial=resources.gpus_per_trial, num_cpus=num_cpus)
+    ray_executor.workers = min(ray_executor.workers, trials)
+    return ray_executor
 
 
 def check_folder(plan: Plan, out_dir: Path) -> None:
@@ -81,8 +129,14 @@ def _label(spec: TrialSpec) -> str:
 
 
 def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | None = None,
-              device: str = "cpu", stream: TextIO | None = None) -> StudyOutcome:
-    """Run every trial of ``plan`` that has not ended yet; returns counts by status."""
+              device: str = "cpu", stream: TextIO | None = None, executor: str = "local",
+              address: str | None = None) -> StudyOutcome:
+    """Run every trial of ``plan`` that has not ended yet; returns counts by status.
+
+    ``executor``: ``"local"`` (worker processes) or ``"ray"`` (Ray tasks; ``address``: None for
+    a local Ray instance, ``"auto"`` or ``"ray://host:port"`` for a cluster).
+    """
+    check_executor(executor, address)
     stream = stream or sys.stderr
     started = time.monotonic()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +151,9 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
             print(f"{skipped} of {len(specs)} trials already ended; {len(todo)} to run", file=stream)
         outcome = StudyOutcome(out_dir, {}, skipped)
         if todo:
-            _run_trials(todo, store, out_dir, workers, plan.budget.max_study_seconds, started, stream, outcome)
+            pool = open_executor(executor, plan.resources, workers, len(todo), address)
+            _run_trials(todo, store, out_dir, trials_root(plan, out_dir), pool,
+                        plan.budget.max_study_seconds, started, stream, outcome)
         outcome.counts = store.counts()
         outcome.seconds = time.monotonic() - started
         return outcome
@@ -105,9 +161,11 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
         store.close()
 
 
-def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int | None,
+def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, checkpoints: Path, executor: Any,
                 max_seconds: float | None, started: float, stream: TextIO, outcome: StudyOutcome) -> None:
-    executor = LocalExecutor(min(workers or _cores(), len(todo)))
+    """The driver loop, for either executor: keep ``executor.workers`` trials running, store each
+    result as it comes back. Trials keep their checkpoints under ``checkpoints``."""
+    lost: list[str] = []  # Ray: trials whose worker died more often than Ray retries
     progress = StudyProgress(len(todo) + outcome.skipped, outcome.skipped, stream)
     pending: dict[Future[TrialResult], TrialSpec] = {}
     queue = list(todo)
@@ -117,7 +175,7 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int
             while queue and len(pending) < executor.workers and not over_budget:
                 spec = queue.pop(0)
                 store.mark_running(spec.trial_id, spec.device)
-                pending[executor.submit(spec, trial_dir(out_dir, spec))] = spec
+                pending[executor.submit(spec, checkpoints / spec.trial_id)] = spec
                 progress.started_trial()
             if over_budget and queue:
                 outcome.not_started = [s.trial_id for s in queue]
@@ -133,7 +191,12 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int
                     progress.epoch_done(trial_id, epoch / epochs[trial_id])
             for future in done:
                 spec = pending.pop(future)
-                result = future.result()
+                try:
+                    result = future.result()
+                except WorkerDied as error:  # Ray: this trial is lost for now, the others go on
+                    lost.append(str(error))
+                    progress.finished_trial(_label(spec), "lost", spec.trial_id)
+                    continue
                 store.write_result(result)
                 write_events(result, trial_dir(out_dir, spec) / "tensorboard")
                 progress.finished_trial(_label(spec), result.status, spec.trial_id)
@@ -154,23 +217,30 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, workers: int
                            "same command again") from None
     progress.close()
     executor.shutdown()
+    if lost:
+        raise WorkerDied(f"{len(lost)} trial(s) lost their worker process more often than Ray retries "
+                         f"(first: {lost[0]}); finished trials are stored, the others resume from their "
+                         "last checkpoint when you run the same command again")
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
 def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | None = None, *,
-                  workers: int | None = None, device: str = "cpu", stream: TextIO | None = None) -> StudyOutcome:
+                  workers: int | None = None, device: str = "cpu", stream: TextIO | None = None,
+                  executor: str = "local", address: str | None = None) -> StudyOutcome:
     """``lrlab run``: load the plan (default: the shipped default study), run it, say where."""
     stream = stream or sys.stderr
     path = resolve_plan(plan_path)
     plan = load_plan(path)
     if device not in ("cpu", "cuda"):
         raise ValueError(f"--device must be 'cpu' or 'cuda', got {device!r}")
-    if device == "cuda":
+    check_executor(executor, address)
+    if executor == "ray" and device == "cuda" and plan.resources.gpus_per_trial == 0:
+        raise ValueError("--executor ray --device cuda: the plan must reserve GPUs for its trials "
+                         "([executor] gpus_per_trial, e.g. 1)")
+    if device == "cuda" and not (executor == "ray" and address is not None):  # a cluster's GPUs are elsewhere
         import torch
 
         if not torch.cuda.is_available():
@@ -180,8 +250,12 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
     specs = plan.trials(device)
     print(f"study {plan.name!r} (plan {plan.hash}): {len(plan.tasks)} tasks x {len(plan.schedules)} "
           f"schedules x {len(plan.seeds)} seeds = {len(specs)} trials -> {out}", file=stream)
+    if executor == "ray" and address is not None and plan.resources.storage is None:
+        print(f"note: the plan names no [executor] storage: each trial keeps its checkpoint in "
+              f"{trials_root(plan, out).resolve()} on the machine that runs it, so a retry on another "
+              "machine starts that trial again", file=stream)
     outcome = run_study(plan, out, plan_text=path.read_text(encoding="utf-8"), workers=workers,
-                        device=device, stream=stream)
+                        device=device, stream=stream, executor=executor, address=address)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.counts.items()))
     verb = "stopped after" if outcome.interrupted else "done in"
     print(f"{verb} {outcome.seconds:.1f}s: {counts}", file=stream)
