@@ -1,0 +1,39 @@
+"""The command line: thin, and bad input is one clear line with exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from lrlab.study.plan import load_plan
+
+SEEDS = Path(__file__).parent / "ingest" / "seeds"
+
+
+def lrlab(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lrlab.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_plan_from_a_seed_report_writes_a_valid_plan(tmp_path: Path):
+    out = tmp_path / "plan.toml"
+    proc = lrlab("plan", str(SEEDS / "004_80bb52f189504312.txt"), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    plan = load_plan(out)
+    assert plan.schedules[0].name == "curvature" and plan.source is not None
+    assert plan.source.claimed_results["eval_accuracy"] == 0.856
+
+
+def test_plan_from_an_empty_file_is_one_clear_line(tmp_path: Path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    proc = lrlab("plan", str(empty))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("lrlab: error: ") and proc.stderr.count("\n") == 1
+
+
+def test_schedules_lists_every_kind():
+    proc = lrlab("schedules")
+    assert proc.returncode == 0
+    for name in ("entropy", "performance", "gradvar", "curvature", "meta", "constant", "cosine", "prodigy"):
+        assert f"\n{name} " in proc.stdout
