@@ -3,9 +3,10 @@ import pytest
 import torch
 
 from lrlab.tasks import Task, TaskData, get_task, list_tasks
-from lrlab.tasks.registry import TASKS
+from lrlab.tasks.registry import HUB_TASKS, TASKS
 
-# (train, val, test) sizes of each task.
+# (train, val, test) sizes of each embedded task (the hub tasks are tested on fixtures in
+# test_hub_*.py).
 SIZES = {
     "mnist1d": (3200, 800, 1000),
     "digits": (1077, 360, 360),
@@ -25,11 +26,23 @@ def rows(x: torch.Tensor) -> set[bytes]:
 
 
 def test_list_tasks_names_every_registered_task():
-    assert list_tasks() == sorted(SIZES) == sorted(TASKS)
+    assert list_tasks() == sorted([*SIZES, *HUB_TASKS]) == sorted(TASKS)
+
+
+def test_hub_tasks_check_their_data_and_embedded_ones_need_not():
+    for name in list_tasks():
+        assert (TASKS[name].ensure_available is not None) == (name in HUB_TASKS)
+
+
+@pytest.mark.parametrize("name", HUB_TASKS)
+def test_hub_tasks_metrics_fit_their_classes(name):
+    task = get_task(name)
+    assert task.default_model in task.models and {"loss", "accuracy", "macro_f1"} <= set(task.metrics)
+    assert ("roc_auc" in task.metrics) == (name in ("adult", "imdb", "sst2", "ag_news"))
 
 
 def test_unknown_task_names_it_and_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown task 'cifar100'.*breast_cancer, digits"):
+    with pytest.raises(ValueError, match=r"unknown task 'cifar100'.*breast_cancer, cifar10, digits"):
         get_task("cifar100")
 
 

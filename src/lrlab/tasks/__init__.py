@@ -15,7 +15,7 @@ Example:
 from lrlab.tasks.data import Split, TaskData
 from lrlab.tasks.metrics import compute_metrics
 from lrlab.tasks.models import build_model, list_models
-from lrlab.tasks.registry import Task, get_task, list_tasks
+from lrlab.tasks.registry import Task, ensure_tasks_available, get_task, list_tasks
 
 __all__ = [
     "Split",
@@ -23,6 +23,7 @@ __all__ = [
     "TaskData",
     "build_model",
     "compute_metrics",
+    "ensure_tasks_available",
     "get_task",
     "list_models",
     "list_tasks",

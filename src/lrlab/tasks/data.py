@@ -12,7 +12,8 @@ class Split:
     """One labelled split of a data set, held in memory.
 
     Args:
-        x: inputs, shape ``(n, *input_shape)``, float32.
+        x: inputs, shape ``(n, *input_shape)``: float32, or int64 token ids for a text task
+            (see ``TaskData.vocab_size``).
         y: integer class labels, shape ``(n,)``, int64, values in ``[0, num_classes)``.
 
     Example:
@@ -49,6 +50,9 @@ class TaskData:
         test: the held-out split, reported only.
         num_classes: number of classes; labels lie in ``[0, num_classes)``.
         input_shape: shape of one example, e.g. ``(40,)`` or ``(1, 8, 8)``.
+        vocab_size: for text tasks, the number of token ids: inputs are int64 ids in
+            ``[0, vocab_size)``, id 0 is padding, padding comes last; build the model with
+            ``build_model(..., vocab_size=data.vocab_size)``. None (default): float inputs.
     """
 
     train: Split
@@ -56,3 +60,4 @@ class TaskData:
     test: Split
     num_classes: int
     input_shape: tuple[int, ...]
+    vocab_size: int | None = None

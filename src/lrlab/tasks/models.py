@@ -1,6 +1,7 @@
 """Model builders by name, usable on any task whose input shape the model can take.
 
-Every model outputs ``num_classes`` logits for cross-entropy, two for a binary task.
+Every model outputs ``num_classes`` logits for cross-entropy, two for a binary task. The
+recurrent ones (``TOKEN_MODELS``) also read token ids of a text task, given its ``vocab_size``.
 Weights are initialised from torch's global generator: seed it (the trial does) before
 building to get the same model twice.
 """
@@ -18,7 +19,10 @@ from lrlab.tasks.resnet import build_resnet18, build_resnet50, build_resnet_smal
 
 
 class ModelBuilder(Protocol):
-    """What a registered builder looks like; it raises ``ValueError`` for a shape it cannot take."""
+    """What a registered builder looks like; it raises ``ValueError`` for a shape it cannot take.
+
+    The builders of ``TOKEN_MODELS`` take a keyword ``vocab_size: int | None = None`` too.
+    """
 
     def __call__(
         self,
@@ -43,6 +47,9 @@ MODELS: dict[str, ModelBuilder] = {
     "resnet50": build_resnet50,
 }
 
+TOKEN_MODELS = ("bilstm", "gru_attention", "lstm_attention")
+"""Models that read the token ids of text tasks (an embedding in front) when given a vocab_size."""
+
 
 def list_models() -> list[str]:
     """Names of all registered models, sorted."""
@@ -56,6 +63,7 @@ def build_model(
     *,
     dropout: float = 0.0,
     width: int | None = None,
+    vocab_size: int | None = None,
 ) -> nn.Module:
     """Build the model registered as ``name`` for inputs of ``input_shape``.
 
@@ -67,6 +75,9 @@ def build_model(
             of ``mlp``), in ``[0, 1)``; default 0.
         width: the model's main size (hidden units, channels or base channels), at least 1;
             default ``None`` means the model's own default.
+        vocab_size: for text tasks (``TaskData.vocab_size``): inputs are ``(L,)`` int64 token
+            ids in ``[0, vocab_size)``, read through an embedding; only ``TOKEN_MODELS`` take it.
+            Default ``None``: float inputs.
 
     Raises:
         ValueError: unknown name, an input shape the model cannot take, or a bad argument.
@@ -85,4 +96,12 @@ def build_model(
         raise ValueError(f"dropout must lie in [0, 1); got {dropout!r}")
     if width is not None and (not isinstance(width, int) or width < 1):
         raise ValueError(f"width must be a positive integer or None; got {width!r}")
-    return MODELS[name](tuple(input_shape), num_classes, dropout=dropout, width=width)
+    if vocab_size is None:
+        return MODELS[name](tuple(input_shape), num_classes, dropout=dropout, width=width)
+    if name not in TOKEN_MODELS:
+        raise ValueError(f"model {name!r} cannot read token ids (vocab_size={vocab_size!r}); "
+                         f"models that can: {', '.join(TOKEN_MODELS)}")
+    if not isinstance(vocab_size, int) or isinstance(vocab_size, bool) or vocab_size < 2:
+        raise ValueError(f"vocab_size must be an integer >= 2 or None; got {vocab_size!r}")
+    return MODELS[name](tuple(input_shape), num_classes, dropout=dropout, width=width,
+                        vocab_size=vocab_size)

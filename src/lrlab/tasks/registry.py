@@ -1,18 +1,35 @@
 """The tasks by name: what data, which models make sense, which metrics to report.
 
 Adding a task is a loader function in its own file and one entry in ``TASKS``.
+
+The hub tasks (``cifar10``, ``mnist``, ``adult``, ``imdb``, ``sst2``, ``ag_news``) load Hugging Face
+data sets: from ``$LRLAB_DATA_DIR``, the ``datasets`` cache or the hub; where none has them,
+loading raises :class:`~lrlab.tasks.hub.DatasetUnavailable` with one line saying what to download.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
+from lrlab.tasks.adult import ADULT, load_adult
 from lrlab.tasks.data import TaskData
+from lrlab.tasks.hub import ensure_hub_dataset
+from lrlab.tasks.images import CIFAR10, MNIST, load_cifar10, load_mnist
 from lrlab.tasks.metrics import METRICS
 from lrlab.tasks.mnist1d import load_mnist1d
 from lrlab.tasks.models import MODELS
 from lrlab.tasks.sklearn_sets import load_breast_cancer_task, load_digits_task, load_wine_task
+from lrlab.tasks.text import (
+    AG_NEWS,
+    IMDB,
+    SST2,
+    ensure_text_set,
+    load_ag_news,
+    load_imdb,
+    load_sst2,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,10 @@ class Task:
         metrics: names of the metrics reported for it (``roc_auc`` for binary tasks).
         load: returns the :class:`TaskData`; the same tensors on every call, whatever the
             training seed.
+        ensure_available: for data from outside (the hub), makes sure ``load`` can get them on
+            this machine (downloading where a network is) or raises a ``ValueError`` whose
+            message is one line saying what to download; cheap once they are here. None: the
+            data are generated or shipped, always available.
 
     Example:
         >>> task = get_task("wine")
@@ -41,6 +62,7 @@ class Task:
     models: tuple[str, ...]
     metrics: tuple[str, ...]
     load: Callable[[], TaskData]
+    ensure_available: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         unknown_models = [m for m in self.models if m not in MODELS]
@@ -95,8 +117,87 @@ TASKS: dict[str, Task] = {
             metrics=("loss", "accuracy", "macro_f1"),
             load=load_wine_task,
         ),
+        Task(
+            name="cifar10",
+            description="CIFAR-10 (hub uoft-cs/cifar10): 32x32 colour images of 10 classes, "
+            "45000 train / 5000 val (stratified from train) / 10000 test, standardised per channel",
+            default_model="resnet18",
+            models=("resnet18", "resnet50", "cnn"),
+            metrics=("loss", "accuracy", "macro_f1"),
+            load=load_cifar10,
+            ensure_available=partial(ensure_hub_dataset, CIFAR10.hub_id),
+        ),
+        Task(
+            name="mnist",
+            description="MNIST (hub ylecun/mnist): 28x28 grey digits, 54000 train / 6000 val "
+            "(stratified from train) / 10000 test, standardised",
+            default_model="cnn",
+            models=("cnn", "mlp"),
+            metrics=("loss", "accuracy", "macro_f1"),
+            load=load_mnist,
+            ensure_available=partial(ensure_hub_dataset, MNIST.hub_id),
+        ),
+        Task(
+            name="adult",
+            description="UCI Adult census income (hub scikit-learn/adult-census-income): income "
+            "above $50K, 32561 rows, stratified 60/20/20, one-hot + standardised on train",
+            default_model="fcnn",
+            models=("fcnn", "mlp"),
+            metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
+            load=load_adult,
+            ensure_available=partial(ensure_hub_dataset, ADULT),
+        ),
+        Task(
+            name="imdb",
+            description="IMDB reviews (hub stanfordnlp/imdb): sentiment, 22500 train / 2500 val "
+            "(stratified from train) / 25000 test, 128 bert-base-uncased token ids",
+            default_model="bilstm",
+            models=("bilstm", "lstm_attention"),
+            metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
+            load=load_imdb,
+            ensure_available=partial(ensure_text_set, IMDB),
+        ),
+        Task(
+            name="sst2",
+            description="SST-2 (hub nyu-mll/glue, sst2): sentence sentiment, 60614 train / 6735 "
+            "val (stratified from train) / 872 test (GLUE's validation split; its test labels are "
+            "hidden), 128 bert-base-uncased token ids",
+            default_model="bilstm",
+            models=("bilstm", "lstm_attention"),
+            metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
+            load=load_sst2,
+            ensure_available=partial(ensure_text_set, SST2),
+        ),
+        Task(
+            name="ag_news",
+            description="AG News (hub fancyzhx/ag_news): 4 news topics, 108000 train / 12000 val "
+            "(stratified from train) / 7600 test, 128 bert-base-uncased token ids",
+            default_model="bilstm",
+            models=("bilstm", "lstm_attention"),
+            metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
+            load=load_ag_news,
+            ensure_available=partial(ensure_text_set, AG_NEWS),
+        ),
     )
 }
+
+HUB_TASKS = ("cifar10", "mnist", "adult", "imdb", "sst2", "ag_news")
+"""Tasks whose data come from the Hugging Face hub (network, a cache or $LRLAB_DATA_DIR)."""
+
+
+def ensure_tasks_available(names: Iterable[str]) -> None:
+    """Make sure the data of every named task can be loaded on this machine, before any trial
+    starts: hub data sets are downloaded where a network is; where one cannot be had, the
+    ``ValueError`` (:class:`~lrlab.tasks.hub.DatasetUnavailable`) says in one line what to
+    download or which local path to pass. Embedded tasks cost nothing.
+
+    Example:
+        >>> ensure_tasks_available(["digits", "wine"])
+    """
+    for name in dict.fromkeys(names):
+        check = get_task(name).ensure_available
+        if check is not None:
+            check()
 
 
 def list_tasks() -> list[str]:
