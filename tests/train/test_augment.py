@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lrlab.train.augment import augmentation_for, shift_images, shift_signals
+from lrlab.train.augment import augmentation_for, flip_rotate_jitter, shift_images, shift_signals
 
 
 def generator(seed: int = 0) -> torch.Generator:
@@ -64,3 +64,51 @@ def test_which_augmentation_each_task_gets() -> None:
     for task, shape in (("wine", (13,)), ("breast_cancer", (30,))):
         with pytest.raises(ValueError, match=f"augmentation is not defined for task '{task}'"):
             augmentation_for(task, shape)
+
+
+def cifar_like(n: int = 16) -> torch.Tensor:
+    from lrlab.tasks.images import CIFAR10
+
+    pixels = torch.rand(n, 3, 32, 32, generator=generator(3)) * 0.6 + 0.2
+    return (pixels - torch.tensor(CIFAR10.mean).view(1, 3, 1, 1)) / torch.tensor(CIFAR10.std).view(1, 3, 1, 1)
+
+
+def test_cifar10_gets_flip_rotation_and_colour_jitter() -> None:
+    assert augmentation_for("cifar10", (3, 32, 32)) is flip_rotate_jitter
+    assert augmentation_for("mnist", (1, 28, 28)) is shift_images
+
+
+def test_without_rotation_and_jitter_each_image_is_itself_or_its_mirror() -> None:
+    x = cifar_like()
+    out = flip_rotate_jitter(x, generator(), max_degrees=0.0, jitter=0.0)
+    flipped = [torch.allclose(out[i], x[i].flip(-1), atol=1e-5) for i in range(len(x))]
+    same = [torch.allclose(out[i], x[i], atol=1e-5) for i in range(len(x))]
+    assert all(f or s for f, s in zip(flipped, same, strict=True))
+    assert 0 < sum(flipped) < len(x)  # about half are mirrored
+
+
+def test_brightness_jitter_scales_pixels_within_its_range() -> None:
+    from lrlab.tasks.images import CIFAR10
+
+    x = cifar_like()
+    out = flip_rotate_jitter(x, generator(), max_degrees=0.0, jitter=0.2)
+    mean, std = torch.tensor(CIFAR10.mean).view(1, 3, 1, 1), torch.tensor(CIFAR10.std).view(1, 3, 1, 1)
+    pixels = out * std + mean
+    assert pixels.min() >= -1e-6 and pixels.max() <= 1 + 1e-6
+    ratio = pixels.mean(dim=(1, 2, 3)) / (x * std + mean).mean(dim=(1, 2, 3))
+    assert ((ratio > 0.75) & (ratio < 1.25)).all() and ratio.std() > 0.01
+
+
+def test_rotation_keeps_the_centre_and_fills_corners_with_the_mean_colour() -> None:
+    x = cifar_like(8)
+    out = flip_rotate_jitter(x, generator(), max_degrees=15.0, jitter=0.0)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    assert not torch.allclose(out, x)
+    corners = out[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]
+    assert corners.abs().mean() < x[:, :, [0, 0, -1, -1], [0, -1, 0, -1]].abs().mean()
+
+
+def test_flip_rotate_jitter_follows_the_generator() -> None:
+    x = cifar_like()
+    assert torch.equal(flip_rotate_jitter(x, generator(1)), flip_rotate_jitter(x, generator(1)))
+    assert not torch.equal(flip_rotate_jitter(x, generator(1)), flip_rotate_jitter(x, generator(2)))
