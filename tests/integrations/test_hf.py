@@ -60,7 +60,7 @@ def accuracy(prediction) -> dict[str, float]:
     return {"accuracy": float((logits.argmax(-1) == labels).mean())}
 
 
-def build(output_dir: Path, schedule: str, **kwargs: Any) -> tuple[Trainer, Any, RecordLR]:
+def build(output_dir: Path, schedule: str, steps: int = STEPS, **kwargs: Any) -> tuple[Trainer, Any, RecordLR]:
     torch.manual_seed(0)
     config = BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=32, max_position_embeddings=16, num_labels=2)
@@ -68,7 +68,7 @@ def build(output_dir: Path, schedule: str, **kwargs: Any) -> tuple[Trainer, Any,
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     scheduler = make_scheduler(schedule, optimizer, **kwargs)
     args = TrainingArguments(
-        output_dir=str(output_dir), max_steps=STEPS, per_device_train_batch_size=8,
+        output_dir=str(output_dir), max_steps=steps, per_device_train_batch_size=8,
         per_device_eval_batch_size=32, eval_strategy="steps", eval_steps=5, save_steps=10,
         logging_steps=5, report_to=[], use_cpu=True, seed=0, data_seed=0,
         disable_tqdm=True)
@@ -162,6 +162,17 @@ def test_resume_from_a_trainer_checkpoint_gives_the_same_path(runs, name, tmp_pa
     assert resumed_recorder.path == {s: lr for s, lr in recorder.path.items() if s > 10}
     assert resumed_scheduler.adjustments == scheduler.adjustments
     assert resumed_scheduler.signals == pytest.approx(scheduler.signals, nan_ok=True)
+
+
+def test_hessian_probes_rerun_the_model_on_the_last_batch(tmp_path):
+    """loss_closure: the callback replays the last micro-batch through the model for the probes."""
+    trainer, scheduler, recorder = build(tmp_path, "curvature", steps=10, mode="hessian",
+                                         hessian_interval=5, max_lr=1.0)
+    trainer.train()
+    assert scheduler.observations == 10  # replays are not observed as training batches
+    assert scheduler.rule_state["probes"] == 10
+    assert scheduler.adjustments[0]["step"] == 0 and scheduler.adjustments[0]["signals"]["curvature"] > 0.0
+    assert scheduler.adjustments and recorder.path == expected_path(scheduler, 1e-3, 10)
 
 
 def test_a_scheduler_the_trainer_does_not_step_is_refused(tmp_path):

@@ -167,6 +167,21 @@ def test_resume_from_a_lightning_checkpoint_gives_the_same_path(runs, name, tmp_
     assert resumed_scheduler.adjustments == scheduler.adjustments
 
 
+def test_hessian_probes_rerun_training_step(tmp_path):
+    """loss_closure: the callback calls training_step again on the last batch for the probes."""
+    pl.seed_everything(0, verbose=False)
+    module = Classifier("curvature", mode="hessian", hessian_interval=5, max_lr=10.0)
+    trainer = pl.Trainer(max_steps=10, accelerator="cpu", logger=False, enable_checkpointing=False,
+                         callbacks=[AdaptiveLRCallback()], enable_progress_bar=False,
+                         enable_model_summary=False, num_sanity_val_steps=0)
+    trainer.fit(module, *loaders())
+    scheduler = trainer.lr_scheduler_configs[0].scheduler
+    assert scheduler.observations == 10
+    assert scheduler.signals["hessian_eigenvalue"] > 0.0
+    assert scheduler.adjustments
+    assert float(trainer.callback_metrics["lrlab/lr"]) == pytest.approx(scheduler.get_last_lr()[0])
+
+
 def test_without_an_lrlab_scheduler_the_callback_says_what_to_return(tmp_path):
     pl.seed_everything(0, verbose=False)
     module = Classifier("cosine", total_steps=STEPS)
