@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -21,6 +23,16 @@ def test_library_example_runs_and_changes_the_rate(capsys):
     assert scheduler.adjustments, "the example must show the scheduler at work"
     assert scheduler.get_last_lr()[0] < 0.1
     assert "entropy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("index", range(1, len(blocks("python"))))
+def test_the_other_python_examples_run(index, tmp_path, monkeypatch):
+    example = blocks("python")[index]
+    for module in ("transformers", "lightning"):
+        if f"import {module}" in example or f"from {module}" in example:
+            pytest.importorskip(module)
+    monkeypatch.chdir(tmp_path)  # examples may write output folders
+    exec(compile(example, f"README.md example {index}", "exec"), {"__name__": "readme_example"})  # noqa: S102
 
 
 def test_ci_runs_the_readme_test_command():
