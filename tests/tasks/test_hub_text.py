@@ -118,3 +118,16 @@ def test_the_text_models_learn_the_fixture_from_token_ids(data_dir: Path, model_
     with torch.no_grad():
         accuracy = (model(data.test.x).argmax(1) == data.test.y).double().mean()
     assert accuracy >= 0.8  # sentiment words decide the fixture's labels
+
+
+def test_a_trial_trains_a_text_task_from_token_ids(data_dir: Path, tmp_path: Path) -> None:
+    from lrlab.train import TrialSpec
+    from lrlab.train.trial import run_trial
+
+    torch.set_num_threads(1)
+    spec = TrialSpec(task="imdb", model="bilstm", metrics=("loss", "accuracy", "roc_auc"),
+                     schedule="entropy", schedule_label="test", seed=0, epochs=2, batch_size=8,
+                     schedule_args={"interval": 2, "threshold": 0.3})
+    result = run_trial(spec, tmp_path / "trial")
+    assert result.status == "completed", result.error
+    assert 0.0 <= result.test["accuracy"] <= 1.0 and result.adjustments

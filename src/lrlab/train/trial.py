@@ -100,7 +100,9 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         train, val, test = (to_device(split, device) for split in (data.train, data.val, data.test))
         augment = augmentation_for(spec.task, data.input_shape) if spec.augmentation else None
         torch.manual_seed(spec.seed)
-        model = build_model(spec.model, data.input_shape, data.num_classes, dropout=spec.dropout)
+        # Text tasks hold token ids: their models embed them (vocab_size); other tasks have none.
+        vocabulary = {"vocab_size": data.vocab_size} if getattr(data, "vocab_size", None) else {}
+        model = build_model(spec.model, data.input_shape, data.num_classes, dropout=spec.dropout, **vocabulary)
         model = model.to(device)
         class_weights = (balanced_class_weights(data.train.y, data.num_classes).to(device)
                          if spec.class_balancing else None)
