@@ -91,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where trials train")
     run.add_argument("--executor", default="local", choices=["local", "ray"],
                      help="local: worker processes (default); ray: Ray tasks (pip install 'lrlab[ray]')")
-    run.add_argument("--address", help="with --executor ray: 'auto' (the cluster this machine is in) or "
-                                       "'ray://host:port'; default: start a local Ray instance")
+    run.add_argument("--address", help="with --executor ray: 'auto' (the cluster this machine is in), "
+                                       "'ray://host:port' (Ray Client) or the head's 'host:port'; "
+                                       "default: start a local Ray instance")
     run.set_defaults(func=_run)
 
     report = commands.add_parser("report", help="write a study's report (report.md, report.html, report.json, plots/)")

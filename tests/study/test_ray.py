@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from lrlab.cli import main
+from lrlab.errors import WorkerDied
 from lrlab.study.plan import parse_plan
+from lrlab.study.ray_executor import RayExecutor, _capacity
 from lrlab.study.runner import run_study
 from lrlab.study.store import Store
 from lrlab.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
@@ -28,7 +31,7 @@ PLAN = TINY.format(epochs=EPOCHS)
 
 @pytest.fixture(scope="module")
 def ray_instance() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield
     finally:
@@ -93,6 +96,13 @@ def when_mid_training(trials: Path, act: Callable[[list[int]], None]) -> threadi
     return thread
 
 
+def kill(pids: list[int]) -> list[int]:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
+
+
 def test_same_trial_ids_and_numbers_as_the_local_executor(ray_instance, local_study: Path, tmp_path: Path):
     outcome = run_study(parse_plan(PLAN), tmp_path / "ray", executor="ray")
     assert outcome.counts == {"completed": 12}
@@ -106,14 +116,8 @@ def test_a_killed_worker_is_retried_and_resumes_from_its_checkpoint(ray_instance
     plan = parse_plan(PLAN + f'\n[executor]\nstorage = "{storage}"\n')
     out = tmp_path / "killed"
     killed: list[int] = []
-
-    def kill(frozen: list[int]) -> None:
-        for pid in frozen:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        killed.extend(frozen)
-
-    watcher = when_mid_training(storage / f"{plan.name}-{plan.hash}" / "trials", kill)
+    watcher = when_mid_training(storage / f"{plan.name}-{plan.hash}" / "trials",
+                                lambda frozen: killed.extend(kill(frozen)))
     outcome = run_study(plan, out, executor="ray")
     watcher.join(timeout=5)
     assert killed, "no trial was caught mid-training"
@@ -140,3 +144,37 @@ def test_a_study_started_on_ray_finishes_on_the_local_pool(ray_instance, local_s
     assert second.skipped == first.counts.get("completed", 0)
     assert second.counts == {"completed": 12}
     assert numbers(out) == numbers(local_study)
+
+
+def test_a_trial_whose_retries_are_spent_is_lost_not_failed(ray_instance, tmp_path: Path):
+    executor = RayExecutor(1, max_retries=0)
+    spec = parse_plan(PLAN).trials()[0]
+    watcher = when_mid_training(tmp_path, kill)
+    future = executor.submit(spec, tmp_path / spec.trial_id)
+    error = future.exception(timeout=120)
+    watcher.join(timeout=5)
+    executor.shutdown()
+    assert isinstance(error, WorkerDied) and spec.trial_id in str(error)
+    assert ray.is_initialized()  # an instance it did not start is left running
+
+
+def test_capacity_is_what_the_cluster_holds_per_trial():
+    assert _capacity({"CPU": 8.0}, 1, 0) == 8
+    assert _capacity({"CPU": 8.0}, 3, 0) == 2
+    assert _capacity({"CPU": 8.0, "GPU": 2.0}, 1, 0.5) == 4
+    with pytest.raises(ValueError, match="1 GPU"):
+        _capacity({"CPU": 8.0}, 1, 1)
+    with pytest.raises(ValueError, match="4 CPU"):
+        _capacity({"CPU": 2.0}, 4, 0)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--address", "auto"], "--address is for --executor ray"),
+    (["--executor", "ray", "--address", "head"], "--address must be 'auto', 'ray://host:port'"),
+])
+def test_executor_flags_are_checked_before_anything_runs(tmp_path: Path, capsys, flags, message):
+    plan_file = tmp_path / "tiny.toml"
+    plan_file.write_text(PLAN)
+    assert main(["run", str(plan_file), "--out", str(tmp_path / "never"), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()

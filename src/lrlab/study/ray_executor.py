@@ -61,7 +61,8 @@ class RayExecutor:
         workers: trials in flight at once; default: as many as the cluster's CPUs (and GPUs,
             when trials need them) hold now. With an autoscaling cluster, set it higher so that
             queued trials make the autoscaler add nodes.
-        address: ``None`` (a local instance), ``"auto"`` or ``"ray://host:port"``.
+        address: ``None`` (a local instance), ``"auto"``, ``"ray://host:port"`` (Ray Client) or
+            a head node's ``"host:port"``.
         cpus_per_trial: CPUs Ray reserves per trial (> 0); the trial trains on that many torch
             threads (whole CPUs, at least one).
         gpus_per_trial: GPUs Ray reserves per trial (>= 0; a fraction shares a GPU).
@@ -80,8 +81,6 @@ class RayExecutor:
             raise ValueError(f"gpus_per_trial must be >= 0, got {gpus_per_trial}")
         if not 0 <= max_retries <= 10:
             raise ValueError(f"max_retries must be in [0, 10], got {max_retries}")
-        if address is not None and address != "auto" and not address.startswith("ray://"):
-            raise ValueError(f"--address must be 'auto' or 'ray://host:port', got {address!r}")
         try:
             import ray
         except ImportError:
@@ -90,10 +89,12 @@ class RayExecutor:
         self.owns_ray = not ray.is_initialized()
         if self.owns_ray:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-            if address is None:
-                options["num_cpus"] = num_cpus or os.cpu_count() or 1
+            if address is None:  # "local": a new instance, even where `ray start` runs a cluster
+                options.update(address="local", num_cpus=num_cpus or os.cpu_count() or 1)
+            else:
+                options.update(address=address)
             try:
-                ray.init(address=address, **options)
+                ray.init(**options)
             except ConnectionError as error:
                 raise ValueError(f"cannot connect to Ray at {address!r}: {error}") from None
         self.workers = workers or _capacity(ray.cluster_resources(), cpus_per_trial, gpus_per_trial)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -34,6 +35,7 @@ from lrlab.train.spec import TrialResult, TrialSpec
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
 EXECUTORS = ("local", "ray")
+RAY_ADDRESS = re.compile(r"auto|(ray://)?[A-Za-z0-9_.\[\]:-]+:[0-9]+")  # the cluster's, or Ray Client's
 
 
 def resolve_plan(name_or_path: str | Path | None) -> Path:
@@ -90,8 +92,9 @@ def check_executor(executor: str, address: str | None) -> None:
     if executor == "local" and address is not None:
         raise ValueError("--address is for --executor ray")
     if executor == "ray":
-        if address is not None and address != "auto" and not address.startswith("ray://"):
-            raise ValueError(f"--address must be 'auto' or 'ray://host:port', got {address!r}")
+        if address is not None and not RAY_ADDRESS.fullmatch(address):
+            raise ValueError(f"--address must be 'auto', 'ray://host:port' or a head node's 'host:port', "
+                             f"got {address!r}")
         try:
             import ray  # noqa: F401
         except ImportError:
