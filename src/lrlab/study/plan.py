@@ -188,7 +188,12 @@ class ExecutorSettings(_Strict):
     fraction shares one); the local pool ignores it. ``storage``: a filesystem folder that every
     machine running trials can see (a shared mount such as NFS), under which each trial keeps its
     folder and checkpoint (``<storage>/<plan name>-<plan hash>/trials/<trial id>``); default: the
-    study folder. Object-store URIs (``s3://``, ``gs://``) are not supported.
+    study folder. Object-store URIs (``s3://``, ``gs://``) are not supported. Example::
+
+        [executor]
+        cpus_per_trial = 2
+        gpus_per_trial = 0.5
+        storage = "/mnt/shared/lrlab"
     """
 
     cpus_per_trial: float = Field(1.0, gt=0)

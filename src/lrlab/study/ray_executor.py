@@ -97,7 +97,12 @@ class RayExecutor:
                 ray.init(**options)
             except ConnectionError as error:
                 raise ValueError(f"cannot connect to Ray at {address!r}: {error}") from None
-        self.workers = workers or _capacity(ray.cluster_resources(), cpus_per_trial, gpus_per_trial)
+        try:
+            self.workers = workers or _capacity(ray.cluster_resources(), cpus_per_trial, gpus_per_trial)
+        except ValueError:
+            if self.owns_ray:
+                ray.shutdown()
+            raise
         self.threads = max(1, int(cpus_per_trial))
         self._task = ray.remote(lrlab_trial).options(
             num_cpus=cpus_per_trial, num_gpus=gpus_per_trial, max_retries=max_retries,
