@@ -180,9 +180,6 @@ role = "proposed"
 """
 
 
-@pytest.mark.xfail(strict=True, reason="needs lrlab.study.runner to call "
-                   "lrlab.tasks.ensure_tasks_available(plan task names) before the first trial; "
-                   "until then each trial fails and the run exits 0")
 def test_lrlab_run_without_the_data_exits_2_with_one_line(tmp_path: Path) -> None:
     plan = tmp_path / "plan.toml"
     plan.write_text(PLAN)

@@ -31,6 +31,7 @@ from lrlab.study.plan import ExecutorSettings, Plan, PlanError, load_plan
 from lrlab.study.progress import StudyProgress
 from lrlab.study.store import FINAL, STORE_NAME, Store
 from lrlab.study.tensorboard import write_events
+from lrlab.tasks.registry import ensure_tasks_available
 from lrlab.train.spec import TrialResult, TrialSpec
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
@@ -250,6 +251,8 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
             raise ValueError("--device cuda: no CUDA device is available here; use --device cpu")
     out = Path(out_dir) if out_dir is not None else default_out_dir(plan)
     check_folder(plan, out)
+    # Hub data is fetched once here (or its absence said in one line), not failed in every trial.
+    ensure_tasks_available(entry.name for entry in plan.tasks)
     specs = plan.trials(device)
     print(f"study {plan.name!r} (plan {plan.hash}): {len(plan.tasks)} tasks x {len(plan.schedules)} "
           f"schedules x {len(plan.seeds)} seeds = {len(specs)} trials -> {out}", file=stream)
