@@ -75,7 +75,13 @@ from torch import nn
 from lrlab.study.plan import load_plan
 from lrlab.study.runner import resolve_plan, run_study
 from lrlab.tasks import Split, build_model, get_task
-from lrlab.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from lrlab.train.checkpoint import (
+    CHECKPOINT_NAME,
+    load_checkpoint,
+    records_from_text,
+    records_to_text,
+    save_checkpoint,
+)
 from lrlab.train.spec import TrialSpec
 from lrlab.train.trial import run_trial
 
@@ -220,19 +226,20 @@ def replay_checkpoints(workload: Workload, work_dir: Path | None, repeats: int =
         run_trial(workload.spec(), Path(folder))
         final = load_checkpoint(path)
         size = path.stat().st_size
+        steps, epochs = records_from_text(final["records"])
         totals, lasts = [], []
         for _ in range(repeats):
             per_epoch = []
-            for record in final["epochs"]:
+            for record in epochs:
                 state = dict(final, epoch=record["epoch"], step=record["step"],
-                             steps=final["steps"][:record["step"]], epochs=final["epochs"][:record["epoch"]])
+                             records=records_to_text(steps[:record["step"]], epochs[:record["epoch"]]))
                 start = time.perf_counter()
                 save_checkpoint(path, state)
                 per_epoch.append(time.perf_counter() - start)
             totals.append(sum(per_epoch))
             lasts.append(per_epoch[-1])
     return {"total": statistics.median(totals), "last": statistics.median(lasts),
-            "per_epoch": statistics.median(totals) / len(final["epochs"]), "final_kb": size / 1024}
+            "per_epoch": statistics.median(totals) / len(epochs), "final_kb": size / 1024}
 
 
 def profile_trial(workload: Workload, work_dir: Path | None, top: int) -> str:
