@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import platform
 import random
 import statistics
 import time
@@ -49,6 +48,11 @@ import torch
 from torch import Tensor, nn
 
 from lrlab.schedulers import make_scheduler, needs_of
+
+try:  # run as `python benchmarks/overhead.py` or imported as `benchmarks.overhead`
+    from benchmarks.harness import machine, render_machine
+except ImportError:
+    from harness import machine, render_machine
 
 EPOCH_STEPS = 50  # one "evaluation" (val_metrics) every this many steps
 PER_STEP_SIGNALS = ("logits", "loss", "loss_closure")
@@ -186,24 +190,10 @@ def summarise(times: Times, judge: str) -> list[dict[str, Any]]:
     return rows
 
 
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": cpu}
-
-
 def render(rows: list[dict[str, Any]], info: dict[str, Any], config: dict[str, Any]) -> str:
     judge, other = config["clock"], next(c for c in CLOCKS if c != config["clock"])
     lines = [
-        f"Machine: {info['cpu']}, {info['platform']}, Python {info['python']}, "
-        f"torch {info['torch']}, {info['threads']} thread(s)",
+        render_machine(info),
         f"Workload: {config['model']}, batch {config['batch_size']}, SGD(momentum=0.9), "
         f"{config['rounds']} rounds x {config['steps']} steps per variant, interleaved; "
         f"judged on {judge} time (median of per-round paired ratios; min-max in brackets)",
