@@ -248,3 +248,14 @@ def test_noise_scale_rejects_k_below_two():
         GradientNoiseScale(k=1)
     with pytest.raises(ValueError, match="smoothing"):
         GradientNoiseScale(k=2, smoothing=1.0)
+
+
+def test_noise_scale_with_a_given_norm_matches_measuring_it():
+    generator = torch.Generator().manual_seed(0)
+    params = [torch.zeros(5, 3), torch.zeros(4)]
+    measured, given = GradientNoiseScale(k=2, smoothing=0.0), GradientNoiseScale(k=2, smoothing=0.0)
+    for _ in range(6):
+        grads = [torch.randn(p.shape, generator=generator) + 1.0 for p in params]
+        norm = float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads])))
+        a, b = measured.update(grads, params), given.update(grads, params, norm=norm)
+    assert a is not None and b == pytest.approx(a, rel=1e-5)

@@ -196,23 +196,20 @@ def cost_ratios(conv: dict[str, dict[str, dict[str, Any]]], reference: str | Non
 def curves(data: StudyData, study_dir: Path) -> dict[str, Any]:
     """What the plots draw: per task and schedule, the validation curves per seed, and the LR path
     and the scheduler's signals of the first seed (with trial ids)."""
-    out: dict[str, Any] = {}
-    for task in data.tasks():
-        out[task] = {}
-        for schedule in data.schedules():
-            rows = [r for r in data.rows(task, schedule) if r.epochs]
-            if not rows:
-                continue
-            primary = primary_metric(data, task)
-            first = rows[0]
-            path = lr_paths(study_dir, [first.trial_id])[first.trial_id]
-            out[task][schedule] = {
-                "epochs": [[e["epoch"] for e in r.epochs] for r in rows],
-                "val_loss": [[e["val"].get("loss") for e in r.epochs] for r in rows],
-                f"val_{primary}": [[e["val"].get(primary) for e in r.epochs] for r in rows],
-                "seeds": [r.seed for r in rows], "trial_ids": [r.trial_id for r in rows],
-                "lr_path": {"trial_id": first.trial_id, "seed": first.seed, **path},
-            }
+    groups = {(task, schedule): rows for task in data.tasks() for schedule in data.schedules()
+              if (rows := [r for r in data.rows(task, schedule) if r.epochs])}
+    paths = lr_paths(study_dir, [rows[0].trial_id for rows in groups.values()])  # one pass over the store
+    out: dict[str, Any] = {task: {} for task in data.tasks()}
+    for (task, schedule), rows in groups.items():
+        primary = primary_metric(data, task)
+        first = rows[0]
+        out[task][schedule] = {
+            "epochs": [[e["epoch"] for e in r.epochs] for r in rows],
+            "val_loss": [[e["val"].get("loss") for e in r.epochs] for r in rows],
+            f"val_{primary}": [[e["val"].get(primary) for e in r.epochs] for r in rows],
+            "seeds": [r.seed for r in rows], "trial_ids": [r.trial_id for r in rows],
+            "lr_path": {"trial_id": first.trial_id, "seed": first.seed, **paths[first.trial_id]},
+        }
     return out
 
 

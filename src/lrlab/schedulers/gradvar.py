@@ -105,7 +105,7 @@ class GradVarLR(AdaptiveLR):
         self.stats.update(norm)
         self.signals = {"grad_norm": norm}
         if self.statistic == "noise_scale":
-            self.noise.update([p.grad for p in params], params)
+            self.noise.update([p.grad for p in params], params, norm=norm)  # norm measured above
         seen = self.rule_state["seen"] + 1
         if seen < self.window:
             self.rule_state = {**self.rule_state, "seen": seen}

@@ -110,10 +110,16 @@ class GradientNoiseScale:
         self._g2 = EMA(smoothing)
         self._trace = EMA(smoothing)
 
-    def update(self, grads: list[Tensor | None], params: list[Tensor]) -> float | None:
-        """Add one step's gradients; returns the current estimate (None until one exists)."""
+    def update(self, grads: list[Tensor | None], params: list[Tensor], norm: float | None = None) -> float | None:
+        """Add one step's gradients; returns the current estimate (None until one exists).
+
+        ``norm``: their global norm, when the caller has measured it already (saves a pass).
+        """
         dense = [g.detach() if g is not None else torch.zeros_like(p) for g, p in zip(grads, params, strict=True)]
-        small_sq = sum(float(n.float() ** 2) for n in torch._foreach_norm(dense)) if dense else 0.0
+        if norm is not None:
+            small_sq = float(norm) ** 2
+        else:
+            small_sq = sum(float(n.float() ** 2) for n in torch._foreach_norm(dense)) if dense else 0.0
         if not math.isfinite(small_sq):
             return self.value
         if self._sum is None:
