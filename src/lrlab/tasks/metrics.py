@@ -64,6 +64,20 @@ def _roc_auc(logits: Tensor, targets: Tensor) -> float:
     )
 
 
+LOWER_IS_BETTER = ("loss", "wer", "cer")
+"""Metric names (or parts of names, as in ``eval_loss``) for which smaller is better."""
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a smaller value of ``metric`` is better: losses and error rates.
+
+    Example:
+        >>> lower_is_better("wer"), lower_is_better("f1")
+        (True, False)
+    """
+    return any(word in metric for word in LOWER_IS_BETTER)
+
+
 METRICS: dict[str, Callable[[Tensor, Tensor], float]] = {
     "loss": _loss,
     "accuracy": _accuracy,

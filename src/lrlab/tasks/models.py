@@ -8,7 +8,7 @@ building to get the same model twice.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from torch import nn
 
@@ -16,6 +16,9 @@ from lrlab.tasks.conv import build_cnn, build_cnn1d
 from lrlab.tasks.mlp import build_mlp
 from lrlab.tasks.recurrent import build_bilstm, build_gru_attention, build_lstm_attention
 from lrlab.tasks.resnet import build_resnet18, build_resnet50, build_resnet_small
+
+if TYPE_CHECKING:
+    from lrlab.tasks.data import TaskData
 
 
 class ModelBuilder(Protocol):
@@ -105,3 +108,26 @@ def build_model(
         raise ValueError(f"vocab_size must be an integer >= 2 or None; got {vocab_size!r}")
     return MODELS[name](tuple(input_shape), num_classes, dropout=dropout, width=width,
                         vocab_size=vocab_size)
+
+
+def build_task_model(name: str, data: TaskData, *, dropout: float = 0.0) -> nn.Module:
+    """The model ``name`` for a task's ``data``: lrlab's own (:func:`build_model`), a Hugging Face
+    sequence classifier on a text task's token ids (any name that is not lrlab's), or what the
+    task's objective builds (extractive QA, speech).
+
+    Example:
+        >>> from lrlab.tasks import get_task
+        >>> build_task_model("fcnn", get_task("wine").load()).__class__.__name__
+        'MLP'
+    """
+    if data.objective is not None:
+        return data.objective.build_model(name, dropout=dropout)
+    if name in MODELS:
+        return build_model(name, data.input_shape, data.num_classes, dropout=dropout,
+                           vocab_size=data.vocab_size)
+    if data.vocab_size is None:
+        raise ValueError(f"unknown model {name!r}: Hugging Face models read text tasks' token ids "
+                         f"only; lrlab's models: {', '.join(list_models())}")
+    from lrlab.tasks.pretrained import build_pretrained_classifier
+
+    return build_pretrained_classifier(name, data.num_classes, dropout=dropout)

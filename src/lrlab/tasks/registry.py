@@ -2,8 +2,8 @@
 
 Adding a task is a loader function in its own file and one entry in ``TASKS``.
 
-The hub tasks (``cifar10``, ``mnist``, ``adult``, ``imdb``, ``sst2``, ``ag_news``) load Hugging Face
-data sets: from ``$LRLAB_DATA_DIR``, the ``datasets`` cache or the hub; where none has them,
+The hub tasks (``cifar10``, ``mnist``, ``adult``, ``imdb``, ``sst2``, ``ag_news``, ``squad_v2``,
+``librispeech``) load Hugging Face data sets: from ``$LRLAB_DATA_DIR``, the ``datasets`` cache or the hub; where none has them,
 loading raises :class:`~lrlab.tasks.hub.DatasetUnavailable` with one line saying what to download.
 """
 
@@ -15,12 +15,23 @@ from functools import partial
 
 from lrlab.tasks.adult import ADULT, load_adult
 from lrlab.tasks.data import TaskData
+from lrlab.tasks.fortunes import TOPICS, ensure_fortunes, load_fortunes
 from lrlab.tasks.hub import ensure_hub_dataset
 from lrlab.tasks.images import CIFAR10, MNIST, load_cifar10, load_mnist
+from lrlab.tasks.librispeech import DEFAULT_MODEL as WAV2VEC2_BASE
+from lrlab.tasks.librispeech import (
+    LIBRISPEECH_CONFIG,
+    LIBRISPEECH_ID,
+    CtcObjective,
+    load_librispeech,
+)
 from lrlab.tasks.metrics import METRICS
 from lrlab.tasks.mnist1d import load_mnist1d
 from lrlab.tasks.models import MODELS
+from lrlab.tasks.pretrained import MINILM
 from lrlab.tasks.sklearn_sets import load_breast_cancer_task, load_digits_task, load_wine_task
+from lrlab.tasks.squad import DEFAULT_MODEL as BERT_LARGE
+from lrlab.tasks.squad import SquadObjective, ensure_squad_v2, load_squad_v2
 from lrlab.tasks.text import (
     AG_NEWS,
     IMDB,
@@ -48,6 +59,13 @@ class Task:
             this machine (downloading where a network is) or raises a ``ValueError`` whose
             message is one line saying what to download; cheap once they are here. None: the
             data are generated or shipped, always available.
+        model_option: for tasks that take a Hugging Face model (id or local folder) in place of
+            their default model, the keyword of ``load`` that receives its name, so the data are
+            tokenized (processed) the way that model reads them: ``"tokenizer"`` for the text
+            classification tasks, ``"pretrained"`` for QA and speech. None: lrlab's models only.
+        metric_choices: the metrics a plan may ask of this task; default the classification
+            metrics (:data:`~lrlab.tasks.metrics.METRICS`). Tasks with an
+            :class:`~lrlab.tasks.objective.Objective` list their objective's.
 
     Example:
         >>> task = get_task("wine")
@@ -61,21 +79,50 @@ class Task:
     default_model: str
     models: tuple[str, ...]
     metrics: tuple[str, ...]
-    load: Callable[[], TaskData]
+    load: Callable[..., TaskData]
     ensure_available: Callable[[], None] | None = None
+    model_option: str | None = None
+    metric_choices: tuple[str, ...] = tuple(METRICS)
 
     def __post_init__(self) -> None:
-        unknown_models = [m for m in self.models if m not in MODELS]
+        # A task that takes Hugging Face models may list (and default to) their ids.
+        unknown_models = [m for m in self.models if m not in MODELS and self.model_option is None]
         if unknown_models or self.default_model not in self.models:
             raise ValueError(
                 f"task {self.name!r}: models {self.models} must be registered models and "
                 f"include default_model {self.default_model!r}; known models: {sorted(MODELS)}"
             )
-        unknown_metrics = [m for m in self.metrics if m not in METRICS]
+        unknown_metrics = [m for m in self.metrics if m not in self.metric_choices]
         if unknown_metrics:
-            raise ValueError(
-                f"task {self.name!r}: unknown metrics {unknown_metrics}; allowed: {list(METRICS)}"
-            )
+            raise ValueError(f"task {self.name!r}: unknown metrics {unknown_metrics}; "
+                             f"allowed: {list(self.metric_choices)}")
+
+    @property
+    def classification(self) -> bool:
+        """Whether the task classifies tensors (accuracy applies), rather than having an objective."""
+        return self.metric_choices == tuple(METRICS)
+
+    def check_model(self, model: str) -> None:
+        """``ValueError`` unless this task can train ``model``: one of lrlab's models, or, for a
+        task with a ``model_option``, any Hugging Face id or local folder (checked when loaded)."""
+        if model in MODELS or self.model_option is not None:
+            return
+        raise ValueError(f"unknown model {model!r}: task {self.name!r} takes lrlab's models only "
+                         f"({', '.join(sorted(MODELS))}); Hugging Face models are taken by tasks "
+                         f"{', '.join(sorted(t.name for t in TASKS.values() if t.model_option))}")
+
+    def load_for(self, model: str) -> TaskData:
+        """The data as ``model`` reads them: a Hugging Face model's own tokenizer (processor) where
+        ``model`` is not one of lrlab's models and the task takes one, else :attr:`load`'s default.
+
+        Example:
+            >>> get_task("wine").load_for("fcnn").input_shape
+            (13,)
+        """
+        self.check_model(model)
+        if model in MODELS or self.model_option is None:
+            return self.load()
+        return self.load(**{self.model_option: model})
 
 
 TASKS: dict[str, Task] = {
@@ -118,6 +165,18 @@ TASKS: dict[str, Task] = {
             load=load_wine_task,
         ),
         Task(
+            name="fortunes",
+            description=f"Debian's fortunes filed by topic ({', '.join(TOPICS)}): 3302 real quotes "
+            "and jokes, stratified 60/20/20, 64 all-MiniLM-L6-v2 token ids; offline once the Debian "
+            "package fortunes is installed",
+            default_model=MINILM,
+            models=(MINILM, "bilstm", "lstm_attention"),
+            metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
+            load=load_fortunes,
+            ensure_available=ensure_fortunes,
+            model_option="tokenizer",
+        ),
+        Task(
             name="cifar10",
             description="CIFAR-10 (hub uoft-cs/cifar10): 32x32 colour images of 10 classes, "
             "45000 train / 5000 val (stratified from train) / 10000 test, standardised per channel",
@@ -156,6 +215,7 @@ TASKS: dict[str, Task] = {
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_imdb,
             ensure_available=partial(ensure_text_set, IMDB),
+            model_option="tokenizer",
         ),
         Task(
             name="sst2",
@@ -167,6 +227,7 @@ TASKS: dict[str, Task] = {
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_sst2,
             ensure_available=partial(ensure_text_set, SST2),
+            model_option="tokenizer",
         ),
         Task(
             name="ag_news",
@@ -177,11 +238,38 @@ TASKS: dict[str, Task] = {
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_ag_news,
             ensure_available=partial(ensure_text_set, AG_NEWS),
+            model_option="tokenizer",
+        ),
+        Task(
+            name="squad_v2",
+            description="SQuAD v2.0 (hub rajpurkar/squad_v2): extractive QA with unanswerable "
+            "questions; validation = 5% of train's articles, test = the official dev set (11873); "
+            "384-token windows, stride 128; official exact match and F1 (percent)",
+            default_model=BERT_LARGE,
+            models=(BERT_LARGE,),
+            metrics=("loss", "exact", "f1", "has_ans_f1", "no_ans_f1"),
+            load=load_squad_v2,
+            ensure_available=ensure_squad_v2,
+            model_option="pretrained",
+            metric_choices=SquadObjective.metrics,
+        ),
+        Task(
+            name="librispeech",
+            description="LibriSpeech clean (hub openslr/librispeech_asr): 16 kHz read English; "
+            "train.100 (utterances up to 16 s), validation, test; wav2vec 2.0 base fine-tuned with "
+            "CTC on characters; word and character error rates (jiwer)",
+            default_model=WAV2VEC2_BASE,
+            models=(WAV2VEC2_BASE,),
+            metrics=("loss", "wer", "cer"),
+            load=load_librispeech,
+            ensure_available=partial(ensure_hub_dataset, LIBRISPEECH_ID, LIBRISPEECH_CONFIG),
+            model_option="pretrained",
+            metric_choices=CtcObjective.metrics,
         ),
     )
 }
 
-HUB_TASKS = ("cifar10", "mnist", "adult", "imdb", "sst2", "ag_news")
+HUB_TASKS = ("cifar10", "mnist", "adult", "imdb", "sst2", "ag_news", "squad_v2", "librispeech")
 """Tasks whose data come from the Hugging Face hub (network, a cache or $LRLAB_DATA_DIR)."""
 
 

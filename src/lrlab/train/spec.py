@@ -36,7 +36,8 @@ class TrialSpec:
 
     ``schedule`` is a registry name; ``schedule_label`` (and ``task_label``) tell two
     configurations of the same schedule (task) apart in a study. For a self-tuning optimizer entry, ``optimizer`` is that
-    optimizer and ``lr`` is None (the package's default). ``device`` is not part of the id.
+    optimizer and ``lr`` is None (the package's default). ``device`` is not part of the id (see
+    :meth:`identity`).
     """
 
     task: str
@@ -62,10 +63,17 @@ class TrialSpec:
     max_seconds: float | None = None  # wall-clock budget of the trial; None = none
     task_label: str = ""  # tells two entries of the same task apart in a study; "" = task
     device: str = "cpu"
+    precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
+    loader_workers: int | None = None  # DataLoader workers of Examples tasks; None: 4 on CUDA, 0 on CPU
 
     def identity(self) -> dict[str, Any]:
+        """The fields that make the trial: not where it runs (``device``, ``loader_workers``), nor
+        ``precision`` left to ``auto`` (which follows the device); an explicit precision counts."""
         data = asdict(self)
-        data.pop("device")
+        for name in ("device", "loader_workers"):
+            data.pop(name)
+        if data["precision"] == "auto":
+            data.pop("precision")
         return data
 
     @property

@@ -68,7 +68,8 @@ def stability(epochs: Sequence[Record], window: int = STABILITY_WINDOW) -> float
 
 
 def generalization_gap(epochs: Sequence[Record]) -> dict[str, float | None]:
-    """At the last epoch: ``gap_loss`` = val loss - train loss, ``gap_accuracy`` = train - val accuracy.
+    """At the last epoch: ``gap_loss`` = val loss - train loss, ``gap_accuracy`` = train - val accuracy
+    (None for tasks without accuracy).
 
     Positive gaps mean the model does better on what it was trained on.
     """
@@ -77,7 +78,8 @@ def generalization_gap(epochs: Sequence[Record]) -> dict[str, float | None]:
     last = epochs[-1]
     return {
         "gap_loss": last["val"]["loss"] - last["train"]["loss"],
-        "gap_accuracy": last["train"]["accuracy"] - last["val"]["accuracy"],
+        "gap_accuracy": (last["train"]["accuracy"] - last["val"]["accuracy"]
+                         if "accuracy" in last["train"] and "accuracy" in last["val"] else None),
     }
 
 

@@ -22,9 +22,10 @@ from torch.optim import Optimizer
 
 from lrlab.schedulers import get_schedule, make_optimizer, make_scheduler, needs_of
 from lrlab.schedulers.registry import schedule_arguments
-from lrlab.tasks import Split, build_model, compute_metrics, get_task
-from lrlab.tasks.metrics import METRICS
+from lrlab.tasks import Split, build_task_model, compute_metrics, get_task
+from lrlab.tasks.objective import Examples, Objective
 from lrlab.train.augment import augmentation_for
+from lrlab.train.batches import autocast, autocast_dtype, epoch_batches, loader_workers
 from lrlab.train.checkpoint import (
     CHECKPOINT_NAME,
     load_checkpoint,
@@ -32,6 +33,7 @@ from lrlab.train.checkpoint import (
     records_to_text,
     rng_state,
     save_checkpoint,
+    seed_everything,
     set_rng_state,
 )
 from lrlab.train.data import balanced_class_weights, epoch_generator, resolve_device, to_device
@@ -94,21 +96,37 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     scheduler = None
     try:
         # -- data, model, loss ----------------------------------------------------------------
-        _check_spec(spec)
-        metric_names = _metric_names(spec)
-        data = get_task(spec.task).load()
-        train, val, test = (to_device(split, device) for split in (data.train, data.val, data.test))
+        task = get_task(spec.task)
+        _check_spec(spec, task.metric_choices)
+        metric_names = _metric_names(spec, task.classification)
+        data = task.load_for(spec.model)
+        objective = data.objective  # None: classification of in-memory tensors
+        if objective is None:
+            train, val, test = (to_device(split, device) for split in (data.train, data.val, data.test))
+        else:
+            train, val, test = data.train, data.val, data.test
+        if objective is not None and (spec.class_balancing or spec.augmentation):
+            raise ValueError(f"task {spec.task!r} is not tensor classification: class_balancing and "
+                             "augmentation do not apply to it")
         augment = augmentation_for(spec.task, data.input_shape) if spec.augmentation else None
-        torch.manual_seed(spec.seed)
-        # Text tasks hold token ids: their models embed them (vocab_size); other tasks have none.
-        vocabulary = {"vocab_size": data.vocab_size} if getattr(data, "vocab_size", None) else {}
-        model = build_model(spec.model, data.input_shape, data.num_classes, dropout=spec.dropout, **vocabulary)
-        model = model.to(device)
+        precision = autocast_dtype(spec.precision, device)
+        workers = loader_workers(spec.loader_workers, device)
+        seed_everything(spec.seed)
+        model = build_task_model(spec.model, data, dropout=spec.dropout).to(device)
         class_weights = (balanced_class_weights(data.train.y, data.num_classes).to(device)
                          if spec.class_balancing else None)
 
         def loss_fn(logits: Tensor, y: Tensor) -> Tensor:
             return F.cross_entropy(logits, y, weight=class_weights)
+
+        def forward(batch: Any) -> tuple[Tensor, Tensor]:
+            """(the batch's training loss, its logits), in the trial's precision."""
+            with autocast(device, precision):
+                if objective is not None:
+                    return objective.loss(model, batch)
+                x, y = batch
+                logits = model(x)
+                return loss_fn(logits, y), logits
 
         # -- optimizer and schedule -----------------------------------------------------------
         batches_per_epoch = math.ceil(len(train) / spec.batch_size)
@@ -123,6 +141,8 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         scheduler = make_scheduler(spec.schedule, optimizer, total_steps=spec.epochs * steps_per_epoch,
                                    warmup_steps=spec.warmup_steps, **schedule_args)
         needs = needs_of(scheduler)
+        evaluation_context = {"device": device, "precision": precision, "workers": workers,
+                              "batch_size": spec.batch_size}
         monitor, mode = (spec.target.metric, spec.target.mode) if spec.target else ("loss", "min")
         stopping = EarlyStopping(spec.early_stopping_patience, mode)
 
@@ -151,39 +171,43 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
             model.train()
             _set_optimizer_mode(optimizer, "train")
             generator = epoch_generator(spec.seed, epoch)  # this epoch's order and augmentation
-            order = torch.randperm(len(train), generator=generator).to(device)
+            order = torch.randperm(len(train), generator=generator)
+            batches = epoch_batches(train, order, spec.batch_size, device, workers=workers,
+                                    augment=augment, generator=generator)
             seen, loss_sum, correct = 0, torch.zeros((), device=device), torch.zeros((), device=device)
             for first_batch in range(0, batches_per_epoch, spec.accumulate):
                 step_start = time.perf_counter()
                 micro_batches = range(first_batch, min(first_batch + spec.accumulate, batches_per_epoch))
                 optimizer.zero_grad(set_to_none=True)
                 step_loss = 0.0
-                for batch in micro_batches:
-                    index = order[batch * spec.batch_size:(batch + 1) * spec.batch_size]
-                    x, y = train.x[index], train.y[index]
-                    if augment is not None:
-                        x = augment(x, generator)
-                    logits = model(x)
-                    loss = loss_fn(logits, y)
+                for _ in micro_batches:
+                    batch = next(batches)
+                    loss, logits = forward(batch)
                     loss_value = loss.item()
                     if not math.isfinite(loss_value):
                         raise Diverged(f"training loss is {loss_value} at step {step + 1} (epoch {epoch})")
                     (loss / len(micro_batches)).backward()  # the step's gradient: mean over micro-batches
                     step_loss += loss_value / len(micro_batches)
                     with torch.no_grad():
-                        seen += len(y)
-                        loss_sum += F.cross_entropy(logits, y, reduction="sum")
-                        correct += (logits.argmax(dim=1) == y).sum()
+                        if objective is None:  # unweighted cross-entropy and accuracy, for free
+                            y = batch[1]
+                            seen += len(y)
+                            loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
+                            correct += (logits.argmax(dim=1) == y).sum()
+                        else:
+                            size = _batch_size(batch)
+                            seen += size
+                            loss_sum += loss.detach().float() * size
                 lrs = _rates(optimizer)
                 optimizer.step()  # schedulers that need "grads" read them here, through their hook
                 step += 1
                 signals: dict[str, Any] = {}
                 if "logits" in needs:
-                    signals["logits"] = logits.detach()
+                    signals["logits"] = logits.detach().float()
                 if "loss" in needs:
                     signals["loss"] = step_loss
                 if "loss_closure" in needs:
-                    signals["loss_closure"] = lambda x=x, y=y: loss_fn(model(x), y)
+                    signals["loss_closure"] = lambda batch=batch: forward(batch)[0]
                 if signals:
                     scheduler.observe(**signals)
                 scheduler.step()
@@ -193,13 +217,15 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
                     "step": step, "epoch": epoch, "lr": lrs, "loss": step_loss, "seconds": seconds,
                     "signals": _plain(getattr(scheduler, "signals", {})),
                 })
-            train_metrics = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
+            train_metrics = {"loss": float(loss_sum) / seen}
+            if objective is None:
+                train_metrics["accuracy"] = float(correct) / seen
 
             # -- evaluate on the validation split (it decides; the test split never does) ----
             eval_start = time.perf_counter()
             model.eval()
             _set_optimizer_mode(optimizer, "eval")  # schedule-free: evaluate the averaged weights
-            val_metrics = _evaluate(model, val, metric_names)
+            val_metrics = _evaluate(model, val, metric_names, objective, evaluation_context)
             eval_seconds += time.perf_counter() - eval_start
             record = {"epoch": epoch, "step": step, "elapsed": train_seconds, "lr": _rates(optimizer),
                       "train": train_metrics, "val": val_metrics}
@@ -232,7 +258,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         eval_start = time.perf_counter()
         model.eval()
         _set_optimizer_mode(optimizer, "eval")
-        result.test = _evaluate(model, test, metric_names)
+        result.test = _evaluate(model, test, metric_names, objective, evaluation_context)
         test_seconds = time.perf_counter() - eval_start
         eval_seconds += test_seconds
         stopped = stopped or "epochs"
@@ -249,8 +275,9 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
                                memory=peak_memory(device))
     # The final evaluation's cost, as the reports give it (runtime, samples and batches per second).
     if result.test is not None:
+        eval_batch = EVAL_BATCH if objective is None else spec.batch_size
         result.summary.update(test_seconds=test_seconds, test_samples=len(test),
-                              test_batches=math.ceil(len(test) / EVAL_BATCH))
+                              test_batches=math.ceil(len(test) / eval_batch))
     return result
 
 
@@ -273,17 +300,18 @@ def _notify(on_epoch: Callable[[dict[str, Any]], None], record: dict[str, Any]) 
         raise _Interrupted(error) from error
 
 
-def _metric_names(spec: TrialSpec) -> list[str]:
-    """Validation/test metrics: loss and accuracy always, then the spec's, then the target's."""
-    return list(dict.fromkeys(["loss", "accuracy", *spec.metrics,
+def _metric_names(spec: TrialSpec, classification: bool = True) -> list[str]:
+    """Validation/test metrics: loss always (and accuracy for classification), then the spec's,
+    then the target's."""
+    return list(dict.fromkeys(["loss", *(["accuracy"] if classification else []), *spec.metrics,
                                *([spec.target.metric] if spec.target else [])]))
 
 
-def _check_spec(spec: TrialSpec) -> None:
+def _check_spec(spec: TrialSpec, choices: tuple[str, ...]) -> None:
     """What the loop itself relies on (the study validates plans earlier; this is the backstop)."""
-    unknown = [name for name in _metric_names(spec) if name not in METRICS]
+    unknown = [name for name in _metric_names(spec, "accuracy" in choices) if name not in choices]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; allowed: {list(METRICS)}")
+        raise ValueError(f"unknown metric(s) {unknown} for task {spec.task!r}; allowed: {list(choices)}")
     for name, value, minimum in (("epochs", spec.epochs, 1), ("batch_size", spec.batch_size, 1),
                                  ("accumulate", spec.accumulate, 1),
                                  ("early_stopping_patience", spec.early_stopping_patience, 0)):
@@ -296,10 +324,23 @@ def _check_spec(spec: TrialSpec) -> None:
 
 
 @torch.no_grad()
-def _evaluate(model: nn.Module, split: Split, names: list[str]) -> dict[str, float]:
-    """The named metrics of ``model`` on the whole ``split`` (the caller sets eval mode)."""
-    logits = torch.cat([model(split.x[i:i + EVAL_BATCH]) for i in range(0, len(split), EVAL_BATCH)])
-    return compute_metrics(logits, split.y, names)
+def _evaluate(model: nn.Module, split: Split | Examples, names: list[str], objective: Objective | None,
+              context: dict[str, Any]) -> dict[str, float]:
+    """The named metrics of ``model`` on the whole ``split`` (the caller sets eval mode), in the
+    trial's precision; an objective's split is read in order, in batches of the training size."""
+    device = context["device"]
+    with autocast(device, context["precision"]):
+        if objective is None:
+            logits = torch.cat([model(split.x[i:i + EVAL_BATCH]) for i in range(0, len(split), EVAL_BATCH)])
+            return compute_metrics(logits, split.y, names)
+        batches = epoch_batches(split, torch.arange(len(split)), context["batch_size"], device,
+                                workers=context["workers"])
+        return objective.evaluate(model, split, batches, names)
+
+
+def _batch_size(batch: dict[str, Tensor]) -> int:
+    """Examples in a padded batch: the length of its first tensor."""
+    return len(next(value for value in batch.values() if isinstance(value, Tensor)))
 
 
 def _set_optimizer_mode(optimizer: Optimizer, mode: str) -> None:
