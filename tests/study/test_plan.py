@@ -60,6 +60,22 @@ def test_good_plan_expands_task_by_schedule_by_seed():
     assert entropy[0].schedule_args == {"threshold": 0.4} and entropy[0].optimizer == "adam"
 
 
+def test_hugging_face_tasks_take_model_ids_their_own_metrics_and_execution_settings():
+    text = (GOOD.replace('name = "wine"\nmodel = "mlp"\ntarget = { metric = "accuracy", value = 0.9 }',
+                         'name = "librispeech"\nmodel = "facebook/hubert-base-ls960"\n'
+                         'target = { metric = "wer", value = 0.2 }')
+            .replace('name = "breast_cancer"', 'name = "imdb"\nmodel = "bert-base-uncased"')
+            .replace('target = { metric = "loss", value = 0.2 }', 'metrics = ["roc_auc"]')
+            .replace("[defaults]", '[executor]\nprecision = "bf16"\nloader_workers = 2\n\n[defaults]'))
+    specs = parse_plan(text).trials()
+    speech = next(s for s in specs if s.task == "librispeech")
+    assert speech.model == "facebook/hubert-base-ls960" and speech.metrics == ("loss", "wer", "cer")
+    assert speech.target.mode == "min"  # an error rate: lower is better
+    assert speech.precision == "bf16" and speech.loader_workers == 2
+    text_task = next(s for s in specs if s.task == "imdb")
+    assert text_task.model == "bert-base-uncased" and text_task.metrics == ("loss", "accuracy", "roc_auc")
+
+
 def test_hash_is_stable_and_changes_with_the_plan():
     assert parse_plan(GOOD).hash == parse_plan(GOOD).hash
     assert parse_plan(GOOD).hash != parse_plan(GOOD.replace("seeds = [0, 1]", "seeds = [0, 2]")).hash
@@ -79,6 +95,9 @@ def test_hash_is_stable_and_changes_with_the_plan():
     (("role = \"proposed\"", "role = \"baseline\""), "at least one role = 'proposed'"),
     (("value = 0.9", "value = nan"), "tasks[0].target.value: Value error, must be a finite number"),
     (("[defaults]", "[defaults\n"), "not valid TOML"),
+    (("model = \"mlp\"", "model = \"bert-base-uncased\""), "tasks[0].model: unknown model 'bert-base-uncased'"),
+    (("metric = \"accuracy\"", "metric = \"wer\""), "tasks[0].target: unknown metric 'wer' for task 'wine'"),
+    (("[defaults]", "[executor]\nprecision = \"fp16\"\n\n[defaults]"), "executor.precision: Input should be"),
 ])
 def test_malformed_plans_fail_with_one_line_naming_file_and_field(edit, expected):
     text = GOOD.replace(*edit, 1)

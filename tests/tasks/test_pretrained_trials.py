@@ -115,3 +115,28 @@ def test_class_balancing_is_refused_where_there_are_no_classes(offline: None, da
     model = save_model_folder(tmp_path / "w2v")
     result = run_trial(spec("librispeech", str(model), ("loss", "wer"), class_balancing=True), tmp_path / "t")
     assert result.status == "failed" and "class_balancing" in result.error
+
+
+def save_tiny_vit(folder: Path, channels: int, image_size: int) -> Path:
+    from transformers import ViTConfig, ViTForImageClassification
+
+    config = ViTConfig(image_size=image_size, patch_size=8, num_channels=channels, hidden_size=16,
+                       num_hidden_layers=1, num_attention_heads=2, intermediate_size=20, num_labels=3)
+    ViTForImageClassification(config).save_pretrained(str(folder))  # a 3-way head: replaced
+    return folder
+
+
+@pytest.mark.parametrize(("task", "channels", "image_size"), [("cifar10", 3, 32), ("mnist", 3, 16)])
+def test_a_hugging_face_image_model_replaces_an_image_tasks_default(
+        offline: None, data_dir: Path, tmp_path: Path, task: str, channels: int, image_size: int) -> None:
+    # mnist: grey 28x28 images read by a colour model of 16x16 inputs (repeated, resized)
+    model = save_tiny_vit(tmp_path / "vit", channels, image_size)
+    result = run_trial(spec(task, str(model), ("loss", "accuracy", "macro_f1"), batch_size=16, epochs=1),
+                       tmp_path / "trial")
+    assert result.status == "completed", result.error
+    assert 0.0 <= result.test["accuracy"] <= 1.0
+
+
+def test_a_hugging_face_model_is_refused_where_no_hugging_face_model_fits(tmp_path: Path) -> None:
+    result = run_trial(spec("wine", "google-bert/bert-base-uncased", ("loss",)), tmp_path)
+    assert result.status == "failed" and "takes lrlab's models only" in result.error

@@ -145,7 +145,7 @@ class TaskEntry(_Strict):
     @classmethod
     def _known_model(cls, name: str | None, info: ValidationInfo) -> str | None:
         task = _task_of(info)
-        if name is not None and name not in MODELS and (task is None or task.model_option is None):
+        if name is not None and name not in MODELS and (task is None or not task.takes_pretrained):
             raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}"
                              + ("" if task is None else f" (task {task.name!r} takes no Hugging Face model)"))
         return name

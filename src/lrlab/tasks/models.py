@@ -111,9 +111,9 @@ def build_model(
 
 
 def build_task_model(name: str, data: TaskData, *, dropout: float = 0.0) -> nn.Module:
-    """The model ``name`` for a task's ``data``: lrlab's own (:func:`build_model`), a Hugging Face
-    sequence classifier on a text task's token ids (any name that is not lrlab's), or what the
-    task's objective builds (extractive QA, speech).
+    """The model ``name`` for a task's ``data``: lrlab's own (:func:`build_model`); for any name that
+    is not lrlab's, a Hugging Face sequence classifier on a text task's token ids or an image
+    classifier on an image task's tensors; or what the task's objective builds (QA, speech).
 
     Example:
         >>> from lrlab.tasks import get_task
@@ -125,9 +125,14 @@ def build_task_model(name: str, data: TaskData, *, dropout: float = 0.0) -> nn.M
     if name in MODELS:
         return build_model(name, data.input_shape, data.num_classes, dropout=dropout,
                            vocab_size=data.vocab_size)
-    if data.vocab_size is None:
-        raise ValueError(f"unknown model {name!r}: Hugging Face models read text tasks' token ids "
-                         f"only; lrlab's models: {', '.join(list_models())}")
-    from lrlab.tasks.pretrained import build_pretrained_classifier
+    from lrlab.tasks.pretrained import (
+        build_pretrained_classifier,
+        build_pretrained_image_classifier,
+    )
 
-    return build_pretrained_classifier(name, data.num_classes, dropout=dropout)
+    if data.vocab_size is not None:
+        return build_pretrained_classifier(name, data.num_classes, dropout=dropout)
+    if len(data.input_shape) in (2, 3):  # (h, w) or (channels, h, w)
+        return build_pretrained_image_classifier(name, data.num_classes, dropout=dropout)
+    raise ValueError(f"unknown model {name!r}: Hugging Face models read text tasks' token ids and "
+                     f"images only; lrlab's models: {', '.join(list_models())}")

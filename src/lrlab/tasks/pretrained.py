@@ -14,7 +14,9 @@ Where none has it, loading raises :class:`ModelUnavailable`, a ``ValueError`` wh
 one line saying what to download and which local path to pass.
 
 Any name that is not one of lrlab's own models (:data:`lrlab.tasks.models.MODELS`) is taken as a
-Hugging Face model id or folder by the tasks that accept one (their ``model_option``).
+Hugging Face model id or folder by the tasks that take one (``Task.takes_pretrained``): text
+classification (:class:`PretrainedClassifier`), images (:class:`PretrainedImageClassifier`), and
+the objectives' own (extractive QA, speech).
 """
 
 from __future__ import annotations
@@ -132,3 +134,46 @@ def build_pretrained_classifier(name: str, num_classes: int, *, dropout: float =
         options["classifier_dropout"] = dropout
     model = load_pretrained(AutoModelForSequenceClassification, name, **options)
     return PretrainedClassifier(model)
+
+
+class PretrainedImageClassifier(nn.Module):
+    """A Hugging Face image classifier that reads an image task's standardised tensors.
+
+    The images are resized (bilinear) to the model's ``config.image_size`` where it has one and
+    they differ, and a grey image is repeated over the channels a colour model expects. The
+    task's own standardisation is kept: fine-tuning adapts the first layer to it.
+
+    Args:
+        model: an ``AutoModelForImageClassification``.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        size = getattr(model.config, "image_size", None)
+        self.size = (size, size) if isinstance(size, int) else (tuple(size) if size else None)
+        self.channels = int(getattr(model.config, "num_channels", 3))
+
+    def forward(self, images: Tensor) -> Tensor:
+        if images.ndim == 3:  # (n, h, w): grey images without a channel axis
+            images = images.unsqueeze(1)
+        if images.shape[1] != self.channels:
+            if images.shape[1] != 1:
+                raise ValueError(f"the model reads {self.channels} channels; the images have {images.shape[1]}")
+            images = images.expand(-1, self.channels, -1, -1)
+        if self.size is not None and tuple(images.shape[-2:]) != self.size:
+            images = torch.nn.functional.interpolate(images, size=self.size, mode="bilinear", align_corners=False)
+        return self.model(pixel_values=images).logits
+
+
+def build_pretrained_image_classifier(name: str, num_classes: int, *, dropout: float = 0.0) -> nn.Module:
+    """The pretrained image model ``name`` with a freshly initialised ``num_classes``-way head
+    (``ignore_mismatched_sizes``: a checkpoint's own head is replaced). ``dropout`` is not applied
+    (image models name their dropouts differently); 0 is the only value taken."""
+    from transformers import AutoModelForImageClassification
+
+    if dropout:
+        raise ValueError(f"dropout is not set on Hugging Face image models; got {dropout!r}, use 0")
+    model = load_pretrained(AutoModelForImageClassification, name, num_labels=num_classes,
+                            ignore_mismatched_sizes=True)
+    return PretrainedImageClassifier(model)

@@ -41,6 +41,9 @@ from lrlab.tasks.text import (
     load_imdb,
     load_sst2,
 )
+from lrlab.tasks.text import (
+    DEFAULT_TOKENIZER as BERT_BASE,
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,10 @@ class Task:
         model_option: for tasks that take a Hugging Face model (id or local folder) in place of
             their default model, the keyword of ``load`` that receives its name, so the data are
             tokenized (processed) the way that model reads them: ``"tokenizer"`` for the text
-            classification tasks, ``"pretrained"`` for QA and speech. None: lrlab's models only.
+            classification tasks, ``"pretrained"`` for QA and speech. None: ``load`` takes none.
+        takes_pretrained: whether a Hugging Face model may replace the default; true for every
+            task with a ``model_option``, and for the image tasks (whose tensors any image
+            classifier reads, resized to its input size). False: lrlab's models only.
         metric_choices: the metrics a plan may ask of this task; default the classification
             metrics (:data:`~lrlab.tasks.metrics.METRICS`). Tasks with an
             :class:`~lrlab.tasks.objective.Objective` list their objective's.
@@ -83,10 +89,13 @@ class Task:
     ensure_available: Callable[[], None] | None = None
     model_option: str | None = None
     metric_choices: tuple[str, ...] = tuple(METRICS)
+    takes_pretrained: bool = False
 
     def __post_init__(self) -> None:
+        if self.model_option is not None:
+            object.__setattr__(self, "takes_pretrained", True)
         # A task that takes Hugging Face models may list (and default to) their ids.
-        unknown_models = [m for m in self.models if m not in MODELS and self.model_option is None]
+        unknown_models = [m for m in self.models if m not in MODELS and not self.takes_pretrained]
         if unknown_models or self.default_model not in self.models:
             raise ValueError(
                 f"task {self.name!r}: models {self.models} must be registered models and "
@@ -104,12 +113,12 @@ class Task:
 
     def check_model(self, model: str) -> None:
         """``ValueError`` unless this task can train ``model``: one of lrlab's models, or, for a
-        task with a ``model_option``, any Hugging Face id or local folder (checked when loaded)."""
-        if model in MODELS or self.model_option is not None:
+        task that ``takes_pretrained``, any Hugging Face id or local folder (checked when loaded)."""
+        if model in MODELS or self.takes_pretrained:
             return
         raise ValueError(f"unknown model {model!r}: task {self.name!r} takes lrlab's models only "
                          f"({', '.join(sorted(MODELS))}); Hugging Face models are taken by tasks "
-                         f"{', '.join(sorted(t.name for t in TASKS.values() if t.model_option))}")
+                         f"{', '.join(sorted(t.name for t in TASKS.values() if t.takes_pretrained))}")
 
     def load_for(self, model: str) -> TaskData:
         """The data as ``model`` reads them: a Hugging Face model's own tokenizer (processor) where
@@ -145,6 +154,7 @@ TASKS: dict[str, Task] = {
             models=("cnn", "resnet_small", "mlp", "resnet18"),
             metrics=("loss", "accuracy", "macro_f1"),
             load=load_digits_task,
+            takes_pretrained=True,
         ),
         Task(
             name="breast_cancer",
@@ -185,6 +195,7 @@ TASKS: dict[str, Task] = {
             metrics=("loss", "accuracy", "macro_f1"),
             load=load_cifar10,
             ensure_available=partial(ensure_hub_dataset, CIFAR10.hub_id),
+            takes_pretrained=True,
         ),
         Task(
             name="mnist",
@@ -195,6 +206,7 @@ TASKS: dict[str, Task] = {
             metrics=("loss", "accuracy", "macro_f1"),
             load=load_mnist,
             ensure_available=partial(ensure_hub_dataset, MNIST.hub_id),
+            takes_pretrained=True,
         ),
         Task(
             name="adult",
@@ -211,7 +223,7 @@ TASKS: dict[str, Task] = {
             description="IMDB reviews (hub stanfordnlp/imdb): sentiment, 22500 train / 2500 val "
             "(stratified from train) / 25000 test, 128 bert-base-uncased token ids",
             default_model="bilstm",
-            models=("bilstm", "lstm_attention"),
+            models=("bilstm", "lstm_attention", BERT_BASE),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_imdb,
             ensure_available=partial(ensure_text_set, IMDB),
@@ -223,7 +235,7 @@ TASKS: dict[str, Task] = {
             "val (stratified from train) / 872 test (GLUE's validation split; its test labels are "
             "hidden), 128 bert-base-uncased token ids",
             default_model="bilstm",
-            models=("bilstm", "lstm_attention"),
+            models=("bilstm", "lstm_attention", BERT_BASE),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_sst2,
             ensure_available=partial(ensure_text_set, SST2),
@@ -234,7 +246,7 @@ TASKS: dict[str, Task] = {
             description="AG News (hub fancyzhx/ag_news): 4 news topics, 108000 train / 12000 val "
             "(stratified from train) / 7600 test, 128 bert-base-uncased token ids",
             default_model="bilstm",
-            models=("bilstm", "lstm_attention"),
+            models=("bilstm", "lstm_attention", BERT_BASE),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_ag_news,
             ensure_available=partial(ensure_text_set, AG_NEWS),
