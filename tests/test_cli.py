@@ -37,3 +37,14 @@ def test_schedules_lists_every_kind():
     assert proc.returncode == 0
     for name in ("entropy", "performance", "gradvar", "curvature", "meta", "constant", "cosine", "prodigy"):
         assert f"\n{name} " in proc.stdout
+
+
+def test_tasks_lists_every_task_with_its_models_and_metrics():
+    from lrlab.tasks import list_tasks
+
+    proc = lrlab("tasks")
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert [line for line in lines if not line.startswith(" ")] == list_tasks()
+    squad = lines[lines.index("squad_v2") + 3]
+    assert "exact" in squad and "may ask" in squad and "accuracy" not in squad

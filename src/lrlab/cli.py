@@ -9,6 +9,13 @@ from collections.abc import Sequence
 from lrlab.errors import LrlabError
 
 
+def _tasks(args: argparse.Namespace) -> int:
+    from lrlab.tasks.registry import describe_tasks
+
+    print(describe_tasks())
+    return 0
+
+
 def _schedules(args: argparse.Namespace) -> int:
     from lrlab.schedulers.registry import describe_schedules
 
@@ -83,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     schedules = commands.add_parser("schedules", help="list every schedule by name, with what it needs")
     schedules.add_argument("--kind", choices=["adaptive", "baseline", "optimizer"], help="only this kind")
     schedules.set_defaults(func=_schedules)
+
+    tasks = commands.add_parser("tasks", help="list every task: its data, models and metrics")
+    tasks.set_defaults(func=_tasks)
 
     run = commands.add_parser("run", help="run a study (default: the shipped default study) and write its report")
     run.add_argument("plan", nargs="?", help="plan file, or the name of a shipped plan (default: default)")

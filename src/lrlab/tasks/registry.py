@@ -310,3 +310,29 @@ def get_task(name: str) -> Task:
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(list_tasks())}")
     return TASKS[name]
+
+
+def describe_tasks() -> str:
+    """Every task, one block each: what the data are, its default model (and what may replace
+    it), its metrics, and where its data come from.
+
+    Example:
+        >>> print(describe_tasks().splitlines()[0])
+        adult
+    """
+    blocks = []
+    for name in list_tasks():
+        task = TASKS[name]
+        source = ("Hugging Face hub (or $LRLAB_DATA_DIR)" if name in HUB_TASKS
+                  else "a system package" if task.ensure_available else "embedded (generated or shipped)")
+        others = ", ".join(m for m in task.models if m != task.default_model)
+        replace = " or any Hugging Face model id / local folder" if task.takes_pretrained else ""
+        blocks.append("\n".join([
+            name,
+            f"  {task.description}",
+            f"  model:   {task.default_model} (default){'; also ' + others if others else ''}{replace}",
+            f"  metrics: {', '.join(task.metrics)}"
+            + (f" (may ask: {', '.join(task.metric_choices)})" if not task.classification else ""),
+            f"  data:    {source}",
+        ]))
+    return "\n".join(blocks)
