@@ -50,3 +50,21 @@ def test_cli_section_lists_every_command():
     commands = next(a for a in parser._actions if a.dest == "command").choices
     for name in commands:
         assert f"lrlab {name}" in README, name
+
+
+def test_the_toml_examples_are_valid_plan_parts():
+    import tomllib
+
+    from lrlab.study.plan import ExecutorSettings, Hyperparameters, TaskEntry
+
+    toml_blocks = blocks("toml")
+    assert len(toml_blocks) >= 3
+    for block in toml_blocks:
+        data = tomllib.loads(block)
+        for entry in data.get("tasks", []):
+            TaskEntry(**entry)
+            Hyperparameters(**entry.get("hparams", {}))
+        if "executor" in data:
+            ExecutorSettings(**data["executor"])
+        if "defaults" in data:
+            Hyperparameters(**data["defaults"])
