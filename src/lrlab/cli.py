@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("plan", nargs="?", help="plan file, or the name of a shipped plan (default: default)")
     run.add_argument("--out", help="study folder (default: runs/<plan name>/)")
     run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
-    run.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where trials train")
+    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                     help="where trials train (default auto: CUDA where there is a GPU, else the CPU)")
     run.add_argument("--executor", default="local", choices=["local", "ray"],
                      help="local: worker processes (default); ray: Ray tasks (pip install 'lrlab[ray]')")
     run.add_argument("--address", help="with --executor ray: 'auto' (the cluster this machine is in), "
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--budget", default="quick", choices=["quick", "full"])
     reproduce.add_argument("--out", help="study folder (default: runs/<plan name>/)")
     reproduce.add_argument("--workers", type=int, help="worker processes (default: one per core)")
-    reproduce.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    reproduce.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     reproduce.set_defaults(func=_reproduce)
 
     meta = commands.add_parser("meta-train", help="meta-train MetaLR's policy over many short runs (resumable)")

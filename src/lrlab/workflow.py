@@ -23,7 +23,7 @@ class Outcome:
 
 
 def run_and_report(plan: str | Path | None = None, out: str | Path | None = None, workers: int | None = None,
-                   device: str = "cpu", stream: TextIO | None = None, executor: str = "local",
+                   device: str = "auto", stream: TextIO | None = None, executor: str = "local",
                    address: str | None = None) -> Outcome:
     """Run ``plan`` (default: the shipped default study) into ``out``, then write its report there.
 

@@ -69,7 +69,7 @@ def write_plan(report_path: str | Path, out_path: str | Path, budget: Budget = "
 
 
 def reproduce(report_path: str | Path, out_dir: str | Path | None = None, budget: Budget = "quick",
-              workers: int | None = None, device: str = "cpu", stream: TextIO | None = None) -> Outcome:
+              workers: int | None = None, device: str = "auto", stream: TextIO | None = None) -> Outcome:
     """``lrlab reproduce REPORT``: plan, run and report, in ``out_dir`` (default ``runs/<plan name>``).
 
     The plan goes to ``out_dir/plan.toml``; the study's store and report beside it.

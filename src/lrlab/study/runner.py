@@ -231,16 +231,30 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def auto_device(plan: Plan, executor: str) -> str:
+    """``--device auto``: ``cuda`` where the trials will find a GPU (this machine's, or a Ray
+    cluster's when the plan reserves GPUs for each trial), else ``cpu``."""
+    if executor == "ray" and plan.resources.gpus_per_trial > 0:
+        return "cuda"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | None = None, *,
-                  workers: int | None = None, device: str = "cpu", stream: TextIO | None = None,
+                  workers: int | None = None, device: str = "auto", stream: TextIO | None = None,
                   executor: str = "local", address: str | None = None) -> StudyOutcome:
-    """``lrlab run``: load the plan (default: the shipped default study), run it, say where."""
+    """``lrlab run``: load the plan (default: the shipped default study), run it, say where.
+    ``device`` ``auto`` (default) trains on CUDA where there is a GPU, else on the CPU."""
     stream = stream or sys.stderr
     path = resolve_plan(plan_path)
     plan = load_plan(path)
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"--device must be 'cpu' or 'cuda', got {device!r}")
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     check_executor(executor, address)
+    if device == "auto":
+        device = auto_device(plan, executor)
+        print(f"device: {device} (--device auto)", file=stream)
     if executor == "ray" and device == "cuda" and plan.resources.gpus_per_trial == 0:
         raise ValueError("--executor ray --device cuda: the plan must reserve GPUs for its trials "
                          "([executor] gpus_per_trial, e.g. 1)")
