@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.librispeech_fixtures import save_librispeech
+from tasks.librispeech_fixtures import save_librispeech, save_model_folder
 from tasks.squad_fixtures import save_squad
 
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -142,4 +142,13 @@ def build_hub_dir(root: Path) -> Path:
 
     AutoTokenizer.from_pretrained(str(minilm_folder()), local_files_only=True).save_pretrained(
         str(root / "google-bert/bert-large-uncased"))
+    # The default models' configurations, which a study checks before its trials (tiny shapes:
+    # only their presence is read; the trials in the tests train model folders they build).
+    from transformers import BertConfig, Wav2Vec2Config
+
+    BertConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=20).save_pretrained(
+        str(root / "google-bert/bert-large-uncased"))
+    Wav2Vec2Config(hidden_size=16, num_hidden_layers=1, num_attention_heads=2).save_pretrained(
+        str(root / "facebook/wav2vec2-base"))
+    save_model_folder(root / "facebook/wav2vec2-base-960h")  # its processor: characters, 16 kHz
     return root

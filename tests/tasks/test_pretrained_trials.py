@@ -140,3 +140,17 @@ def test_a_hugging_face_image_model_replaces_an_image_tasks_default(
 def test_a_hugging_face_model_is_refused_where_no_hugging_face_model_fits(tmp_path: Path) -> None:
     result = run_trial(spec("wine", "google-bert/bert-base-uncased", ("loss",)), tmp_path)
     assert result.status == "failed" and "takes lrlab's models only" in result.error
+
+
+def test_a_study_checks_the_models_it_will_train_before_any_trial(
+        offline: None, data_dir: Path, tmp_path: Path) -> None:
+    from lrlab.tasks import ensure_tasks_available
+    from lrlab.tasks.pretrained import ModelUnavailable
+
+    model = save_model_folder(tmp_path / "w2v")
+    ensure_tasks_available([("librispeech", str(model)), ("digits", "cnn"), "wine"])
+    with pytest.raises(ModelUnavailable) as error:  # not cached, and offline
+        ensure_tasks_available([("cifar10", "someone/vit-that-is-not-here")])
+    assert "someone/vit-that-is-not-here" in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(ValueError, match="takes lrlab's models only"):
+        ensure_tasks_available([("adult", "bert-base-uncased")])

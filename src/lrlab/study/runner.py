@@ -254,7 +254,6 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
     check_executor(executor, address)
     if device == "auto":
         device = auto_device(plan, executor)
-        print(f"device: {device} (--device auto)", file=stream)
     if executor == "ray" and device == "cuda" and plan.resources.gpus_per_trial == 0:
         raise ValueError("--executor ray --device cuda: the plan must reserve GPUs for its trials "
                          "([executor] gpus_per_trial, e.g. 1)")
@@ -266,10 +265,10 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
     out = Path(out_dir) if out_dir is not None else default_out_dir(plan)
     check_folder(plan, out)
     # Hub data is fetched once here (or its absence said in one line), not failed in every trial.
-    ensure_tasks_available(entry.name for entry in plan.tasks)
+    ensure_tasks_available((entry.name, entry.resolved_model()) for entry in plan.tasks)
     specs = plan.trials(device)
     print(f"study {plan.name!r} (plan {plan.hash}): {len(plan.tasks)} tasks x {len(plan.schedules)} "
-          f"schedules x {len(plan.seeds)} seeds = {len(specs)} trials -> {out}", file=stream)
+          f"schedules x {len(plan.seeds)} seeds = {len(specs)} trials on {device} -> {out}", file=stream)
     if executor == "ray" and address is not None and plan.resources.storage is None:
         print(f"note: the plan names no [executor] storage: each trial keeps its checkpoint in "
               f"{trials_root(plan, out).resolve()} on the machine that runs it, so a retry on another "

@@ -307,6 +307,18 @@ def _processor(name: str) -> tuple[Any, Any]:
     return tokenizer, features
 
 
+def ensure_librispeech(pretrained: str = DEFAULT_MODEL, train_split: str = "train.100") -> None:
+    """Make sure the splits a run reads and ``pretrained``'s tokenizer (processor) can be loaded
+    here, downloading them where the hub is reachable; else a one-line ``DatasetUnavailable`` /
+    ``ModelUnavailable``. Cheap once they are here."""
+    from transformers import AutoTokenizer
+
+    path = local_copy(LIBRISPEECH_ID, LIBRISPEECH_CONFIG)
+    _load(None if path is None else str(path.resolve()), None, train_split)
+    processor = DEFAULT_PROCESSOR if pretrained == DEFAULT_MODEL else pretrained
+    load_pretrained(AutoTokenizer, processor, what="tokenizer")
+
+
 def load_librispeech(
     *,
     pretrained: str = DEFAULT_MODEL,

@@ -19,12 +19,7 @@ from lrlab.tasks.fortunes import TOPICS, ensure_fortunes, load_fortunes
 from lrlab.tasks.hub import ensure_hub_dataset
 from lrlab.tasks.images import CIFAR10, MNIST, load_cifar10, load_mnist
 from lrlab.tasks.librispeech import DEFAULT_MODEL as WAV2VEC2_BASE
-from lrlab.tasks.librispeech import (
-    LIBRISPEECH_CONFIG,
-    LIBRISPEECH_ID,
-    CtcObjective,
-    load_librispeech,
-)
+from lrlab.tasks.librispeech import CtcObjective, ensure_librispeech, load_librispeech
 from lrlab.tasks.metrics import METRICS
 from lrlab.tasks.mnist1d import load_mnist1d
 from lrlab.tasks.models import MODELS
@@ -119,6 +114,25 @@ class Task:
         raise ValueError(f"unknown model {model!r}: task {self.name!r} takes lrlab's models only "
                          f"({', '.join(sorted(MODELS))}); Hugging Face models are taken by tasks "
                          f"{', '.join(sorted(t.name for t in TASKS.values() if t.takes_pretrained))}")
+
+    def ensure_for(self, model: str | None = None) -> None:
+        """Make sure this task can train ``model`` (default: its default model) here: its data, and
+        for a Hugging Face model, the tokenizer / processor the data are read with and the model's
+        configuration (its weights load in the trial). One-line ``ValueError`` otherwise."""
+        model = model or self.default_model
+        self.check_model(model)
+        pretrained = model not in MODELS
+        if self.ensure_available is not None:
+            if self.model_option is not None and pretrained:
+                self.ensure_available(**{self.model_option: model})
+            else:
+                self.ensure_available()
+        if pretrained:
+            from transformers import AutoConfig
+
+            from lrlab.tasks.pretrained import load_pretrained
+
+            load_pretrained(AutoConfig, model, what="model")
 
     def load_for(self, model: str) -> TaskData:
         """The data as ``model`` reads them: a Hugging Face model's own tokenizer (processor) where
@@ -274,7 +288,7 @@ TASKS: dict[str, Task] = {
             models=(WAV2VEC2_BASE,),
             metrics=("loss", "wer", "cer"),
             load=load_librispeech,
-            ensure_available=partial(ensure_hub_dataset, LIBRISPEECH_ID, LIBRISPEECH_CONFIG),
+            ensure_available=ensure_librispeech,
             model_option="pretrained",
             metric_choices=CtcObjective.metrics,
         ),
@@ -285,19 +299,22 @@ HUB_TASKS = ("cifar10", "mnist", "adult", "imdb", "sst2", "ag_news", "squad_v2",
 """Tasks whose data come from the Hugging Face hub (network, a cache or $LRLAB_DATA_DIR)."""
 
 
-def ensure_tasks_available(names: Iterable[str]) -> None:
-    """Make sure the data of every named task can be loaded on this machine, before any trial
-    starts: hub data sets are downloaded where a network is; where one cannot be had, the
-    ``ValueError`` (:class:`~lrlab.tasks.hub.DatasetUnavailable`) says in one line what to
-    download or which local path to pass. Embedded tasks cost nothing.
+def ensure_tasks_available(tasks: Iterable[str | tuple[str, str]]) -> None:
+    """Make sure every task can be trained on this machine, before any trial starts: its data (hub
+    data sets are downloaded where a network is) and, for a Hugging Face model, that model's
+    tokenizer / processor and configuration. Where one cannot be had, the ``ValueError``
+    (:class:`~lrlab.tasks.hub.DatasetUnavailable`, :class:`~lrlab.tasks.pretrained.ModelUnavailable`)
+    says in one line what to download or which local path to pass. Embedded tasks cost nothing.
+
+    Args:
+        tasks: task names (with their default models), or ``(task, model)`` pairs.
 
     Example:
-        >>> ensure_tasks_available(["digits", "wine"])
+        >>> ensure_tasks_available(["digits", ("wine", "mlp")])
     """
-    for name in dict.fromkeys(names):
-        check = get_task(name).ensure_available
-        if check is not None:
-            check()
+    for item in dict.fromkeys(tasks):
+        name, model = (item, None) if isinstance(item, str) else item
+        get_task(name).ensure_for(model)
 
 
 def list_tasks() -> list[str]:
