@@ -33,21 +33,21 @@ def text_004() -> str:
 
 
 HUB_TASKS = {"cifar10": "digits", "cifar100": "digits", "fashion_mnist": "digits", "mnist": "digits",
-             "svhn": "digits", "imdb": "mnist1d", "sst2": "mnist1d", "ag_news": "mnist1d",
-             "yelp_polarity": "mnist1d", "adult": "breast_cancer", "iris": "wine"}
+             "svhn": "digits", "imdb": "fortunes", "sst2": "fortunes", "ag_news": "fortunes",
+             "yelp_polarity": "fortunes", "adult": "breast_cancer", "iris": "wine"}
 
 
 @pytest.fixture
 def offline_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """A task registry without hub tasks (whether or not this lrlab has them)."""
-    for name in HUB_TASKS:
+    for name in (*HUB_TASKS, "squad_v2", "librispeech"):
         monkeypatch.delitem(TASKS, name, raising=False)
 
 
 @pytest.fixture
 def hub_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """A task registry with the hub tasks the seeds name (stand-ins where this lrlab lacks them)."""
-    models = {"digits": ("resnet18", "resnet50", "cnn"), "mnist1d": ("bilstm", "lstm_attention"),
+    models = {"digits": ("resnet18", "resnet50", "cnn"), "fortunes": ("bilstm", "lstm_attention"),
               "breast_cancer": ("fcnn", "mlp"), "wine": ("fcnn", "mlp")}
     for name, offline in HUB_TASKS.items():
         if name not in TASKS:

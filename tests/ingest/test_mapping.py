@@ -12,6 +12,7 @@ import pytest
 from lrlab.ingest import IngestError, plan_from_report, plan_from_text
 from lrlab.schedulers.registry import SCHEDULES
 from lrlab.study.plan import parse_plan
+from lrlab.tasks.pretrained import MINILM
 from lrlab.tasks.registry import TASKS
 
 
@@ -29,11 +30,12 @@ def test_seed_004_quick(seed_004: Path):
     assert plan.schedules[0].args == {"rate_rule": "quadratic_step"}  # lrlab's choice under Adam, commented
     assert (plan.defaults.optimizer, plan.defaults.lr, plan.defaults.weight_decay) == ("adam", 0.001, 0.0005)
     tasks = {t.name: t for t in plan.tasks}
-    assert [(t.name, t.model) for t in plan.tasks] == [("digits", "cnn"), ("mnist1d", "bilstm"), ("breast_cancer", "fcnn")]
+    # IMDB and SST-2 run as the offline text task, with the report's BiLSTM.
+    assert [(t.name, t.model) for t in plan.tasks] == [("digits", "cnn"), ("fortunes", "bilstm"), ("breast_cancer", "fcnn")]
     assert {n: t.hparams for n, t in tasks.items()} == {
-        "digits": {"batch_size": 64, "epochs": 10}, "mnist1d": {"batch_size": 32, "epochs": 10},
+        "digits": {"batch_size": 64, "epochs": 10}, "fortunes": {"batch_size": 32, "epochs": 10},
         "breast_cancer": {"batch_size": 128, "epochs": 10}}
-    assert tasks["mnist1d"].metrics == ["loss", "accuracy", "macro_f1"]  # F1 for IMDB and SST-2
+    assert tasks["fortunes"].metrics == ["loss", "accuracy", "macro_f1"]  # F1 for IMDB and SST-2
     assert tasks["breast_cancer"].metrics == ["loss", "accuracy", "roc_auc"]  # AUC-ROC for UCI Adult
     assert all(t.target is not None and t.target.metric == "loss" for t in plan.tasks)  # "validation loss threshold"
     assert plan.seeds == [0, 1, 2]
@@ -42,7 +44,9 @@ def test_seed_004_quick(seed_004: Path):
     assert plan.source.claimed_results["eval_accuracy"] == 0.856
     assert plan.source.claimed_benchmark["eval_accuracy"] == pytest.approx(0.4873853211009174)
     assert any("--budget full keeps 50" in n for n in plan.source.notes)
-    assert any(w.startswith("IMDB Reviews (text)") for w in warnings)
+    assert any(w.startswith("IMDB Reviews (text)") and "quotes" in w and "not movie-review sentiment" in w
+               for w in warnings)
+    assert "mnist1d" not in toml
     assert any(w.startswith("Code Changes (config.py, train.py, model.py)") for w in warnings)
     # Every decision sits beside its value as a comment.
     assert re.search(r"# proposed: 'curvature' \(CurvatureLR\), idea keywords.*'loss landscape'", toml)
@@ -53,7 +57,7 @@ def test_seed_004_quick(seed_004: Path):
 def test_seed_004_full_keeps_epochs_and_says_hub_tasks_are_missing(seed_004: Path, offline_registry: None):
     toml, warnings = plan_from_report(seed_004, budget="full")
     plan = parse_plan(toml)
-    assert {t.name: t.hparams["epochs"] for t in plan.tasks} == {"digits": 50, "mnist1d": 20, "breast_cancer": 30}
+    assert {t.name: t.hparams["epochs"] for t in plan.tasks} == {"digits": 50, "fortunes": 20, "breast_cancer": 30}
     assert plan.source is not None and plan.source.budget == "full"
     for hub in ("cifar10", "mnist", "imdb", "sst2", "adult"):
         assert any(f"the hub task {hub!r} is not registered" in w for w in warnings), hub
@@ -65,13 +69,16 @@ def test_seed_001_quick_and_full(seed_001: Path):
     assert [(s.name, s.role) for s in plan.schedules][0] == ("performance", "proposed")
     assert [s.name for s in plan.schedules[1:]] == ["constant", "step", "cosine"]
     assert (plan.defaults.batch_size, plan.defaults.epochs, plan.defaults.weight_decay) == (32, 10, 0.0001)
-    assert [(t.name, t.model) for t in plan.tasks] == [("digits", "resnet_small"), ("mnist1d", "lstm_attention")]
+    assert [(t.name, t.model) for t in plan.tasks] == [("digits", "resnet_small"), ("fortunes", MINILM)]
     assert all(t.target is not None and t.target.metric == "accuracy" for t in plan.tasks)
     assert plan.seeds == [0, 1, 2]  # "3 runs"
-    assert any("BERT (base-uncased)" in w and "no builder in lrlab" in w for w in warnings)
+    assert any("BERT (base-uncased)" in w and "stands in" in w for w in warnings)
+    assert plan.source is not None and any("smaller pretrained transformer standing in" in n for n in plan.source.notes)
     assert any(w.startswith("Max Sequence Length = 128 (BERT)") for w in warnings)
+    assert any("learning rate 0.001 for the pretrained" in w for w in warnings)  # the report's, kept
     full = parse_plan(plan_from_report(seed_001, budget="full")[0])
     assert full.defaults.epochs == 50 and full.tasks[0].model == "resnet18"  # on cifar10, or digits offline
+    assert [(t.name, t.model) for t in full.tasks][1] == ("imdb", "bert-base-uncased")
 
 
 def _variant(text: str, old: str, new: str) -> str:
@@ -159,7 +166,7 @@ def test_per_model_scope_and_bad_values_warn(offline_registry: None):
               "- Optimizer: RMSprop\n- Entropy window: 3\n")
     mapped, plan, _ = _plan(report, budget="full")
     tasks = {t.name: t for t in plan.tasks}
-    assert tasks["mnist1d"].model == "lstm_attention" and tasks["mnist1d"].hparams == {"dropout": 0.2, "batch_size": 16}
+    assert tasks["fortunes"].model == "lstm_attention" and tasks["fortunes"].hparams == {"dropout": 0.2, "batch_size": 16}
     assert tasks["digits"].model == "resnet18" and tasks["digits"].hparams == {}
     assert plan.defaults.lr == 0.001 and plan.defaults.optimizer == "adam"
     joined = "\n".join(mapped.warnings)

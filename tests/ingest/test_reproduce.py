@@ -53,7 +53,7 @@ def test_reproduce_writes_the_plan_into_the_study_and_runs_it(seed_004: Path, tm
     stream = io.StringIO()
     outcome = reproduce(seed_004, tmp_path / "study", budget="full", workers=3, stream=stream)
     assert outcome == "outcome"
-    assert calls == [{"plan": tmp_path / "study" / "plan.toml", "out": tmp_path / "study", "workers": 3, "device": "cpu"}]
+    assert calls == [{"plan": tmp_path / "study" / "plan.toml", "out": tmp_path / "study", "workers": 3, "device": "auto"}]
     plan = load_plan(tmp_path / "study" / "plan.toml")
     assert plan.source is not None and plan.source.budget == "full"
     assert plan.source.claimed_results["eval_accuracy"] == 0.856

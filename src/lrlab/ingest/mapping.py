@@ -23,6 +23,7 @@ from lrlab.ingest.tasks_map import Budget, TaskChoice, map_tasks
 from lrlab.ingest.toml_out import Table, render_table, toml_safe
 from lrlab.ingest.training_map import QUICK_MAX_EPOCHS, map_hyperparameters, map_metrics, map_seeds
 from lrlab.study.plan import PlanError, parse_plan
+from lrlab.tasks.registry import get_task
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,10 @@ def map_report(report: ParsedReport, *, source: str = "<report>", budget: Budget
         raise IngestError(f"--budget must be 'quick' or 'full', got {budget!r}")
     log = Decisions()
     if budget == "quick":
-        log.decide(f"budget quick: hub data sets run as their offline stand-ins (small embedded data, so "
-                   f"data is scaled down too) and epochs are capped at {QUICK_MAX_EPOCHS}; --budget full "
-                   f"keeps the report's epochs and sizes and uses hub tasks where registered")
+        log.decide(f"budget quick: hub data sets run as their offline stand-ins (small offline data, so "
+                   f"data is scaled down too; those with none, such as QA and speech, are left out) and epochs "
+                   f"are capped at {QUICK_MAX_EPOCHS}; --budget full keeps the report's epochs and sizes and "
+                   f"uses hub tasks where registered")
     else:
         log.decide("budget full: the report's epochs and batch sizes as stated; hub tasks where registered")
     tasks = map_tasks(report, budget, log)
@@ -99,7 +101,9 @@ def _task_table(choice: TaskChoice) -> Table:
     if choice.label:
         table.put("label", choice.label, f"label: {choice.task} runs more than one model")
     table.put("model", choice.model)
-    table.put("metrics", choice.metrics, "metrics: the report's, as lrlab computes them (loss and accuracy always)")
+    always = "loss and accuracy" if get_task(choice.task).classification else "loss and the task's own scores"
+    table.put("metrics", choice.metrics, f"metrics: the report's, as lrlab computes them ({always} always)",
+              *choice.metric_comments)
     if choice.target:
         table.put("target", choice.target, choice.target_comment)
     if choice.hparams:

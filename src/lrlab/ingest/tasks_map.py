@@ -1,10 +1,17 @@
-"""A report's data sets and models -> lrlab tasks and model builders.
+"""A report's data sets and models -> lrlab tasks and models.
 
-A hub data set (CIFAR-10, IMDB, UCI Adult) becomes its hub task only with ``budget="full"`` and
-only if that task is registered; otherwise its closest embedded task stands in, and the plan says
-so. Text data sets have no offline text task: they map onto MNIST-1D, a 1-D sequence task, so
-that the report's recurrent models still run (the comment says it is not text). Data sets that
-stand for the same (task, model) pair become one task.
+A hub data set (CIFAR-10, IMDB, SQuAD v2, LibriSpeech, UCI Adult) becomes its hub task only with
+``budget="full"`` and only if that task is registered; otherwise its closest offline task stands
+in, and the plan says so. Text classification sets stand in as ``fortunes`` (real English text,
+but 8 topics of quotes, not their labels; the warning says so); QA and speech sets have no offline
+stand-in and are left out under ``budget="quick"``, with a warning. Data sets that stand for the
+same (task, model) pair become one task.
+
+Models: lrlab's builders by family; pretrained transformers by Hugging Face id on the tasks that
+take one. Offline (quick) a named transformer runs as all-MiniLM-L6-v2 on ``fortunes``, a smaller
+pretrained transformer standing in for it; with ``budget="full"`` the id the report names (or,
+for BERT, the original checkpoint of the size it states) runs itself. Nothing here checks that
+data or weights are on this machine: that happens when the study starts.
 """
 
 from __future__ import annotations
@@ -16,19 +23,26 @@ from typing import Any, Literal
 from lrlab.ingest.decisions import Decisions
 from lrlab.ingest.parse import NamedItem, ParsedReport
 from lrlab.ingest.vocabulary import (
+    BERT_BASE,
     FITS,
     NO_BUILDER_STANDIN,
+    OFFLINE_PRETRAINED,
+    PRETRAINED_FAMILIES,
+    READS,
     TASK_DOMAIN,
     TRANSLATE,
     Domain,
     KnownDataset,
     KnownModel,
+    bert_checkpoint,
     find_dataset,
     find_domain,
+    find_hf_id,
     find_model,
 )
 from lrlab.tasks.models import MODELS
-from lrlab.tasks.registry import TASKS, get_task
+from lrlab.tasks.pretrained import MINILM
+from lrlab.tasks.registry import TASKS, Task, get_task
 
 Budget = Literal["quick", "full"]
 
@@ -54,6 +68,7 @@ class TaskChoice:
     hparams: dict[str, Any] = field(default_factory=dict)
     hparam_comments: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    metric_comments: list[str] = field(default_factory=list)
     target: dict[str, Any] | None = None
     target_comment: str = ""
     label: str | None = None
@@ -101,10 +116,18 @@ def _choose_dataset(item: NamedItem, budget: Budget, log: Decisions) -> DatasetC
     choice = DatasetChoice(item, known, domain)
     if known is None:
         return choice  # left out, or a stand-in if nothing else maps: map_tasks says which
+    registered = known.hub in TASKS
     if known.hub is None:
         choice.task, choice.why = known.offline, "the embedded task of that name"
-    elif budget == "full" and known.hub in TASKS:
+    elif budget == "full" and registered:
         choice.task, choice.why = known.hub, "the registered hub task"
+        if known.caveat:
+            log.warn(f"{item.name} -> {known.hub}: {known.caveat}")
+    elif known.offline is None:
+        why = ("--budget quick runs offline, and lrlab has no offline stand-in for it; --budget full runs "
+               f"the hub task {known.hub!r}" if budget == "quick" and registered else
+               f"the hub task {known.hub!r} is not registered in this lrlab, and no offline task stands in for it")
+        log.warn(f"{item.name} ({known.why}): left out: {why}")
     elif budget == "full":
         choice.task, choice.why = known.offline, f"hub task {known.hub!r} not available: offline stand-in, {known.why}"
         log.warn(f"{item.name}: the hub task {known.hub!r} is not registered in this lrlab (--budget full); "
@@ -112,20 +135,23 @@ def _choose_dataset(item: NamedItem, budget: Budget, log: Decisions) -> DatasetC
     else:
         choice.task, choice.why = known.offline, f"offline stand-in under --budget quick: {known.why}"
     if known.domain == "text" and choice.task == known.offline:
-        log.warn(f"{item.name} (text): no offline text task; the stand-in {known.offline!r} is a 1-D "
-                 f"sequence task, not text: it tests the scheduler with the report's model family, not on language")
+        full = f"; --budget full runs {known.hub!r} itself" if budget == "quick" and registered else ""
+        log.warn(f"{item.name} (text): runs as the offline text task {known.offline!r}: {known.why}. It tests "
+                 f"the scheduler on real text with the report's model family, not on {item.name} itself{full}")
     return choice
 
 
 def _fallback_datasets(datasets: list[DatasetChoice], log: Decisions) -> list[DatasetChoice]:
     """No data set mapped: stand-ins by the unknown data sets' domains, else digits."""
-    offline = {"image": "digits", "sequence": "mnist1d", "text": "mnist1d", "tabular": "breast_cancer"}
+    offline = {"image": "digits", "sequence": "mnist1d", "text": "fortunes", "tabular": "breast_cancer"}
     chosen = []
     for dataset in datasets:
-        if dataset.domain is not None and all(offline[dataset.domain] != c.task for c in chosen):
-            dataset.task = offline[dataset.domain]
+        task = offline.get(dataset.domain or "")
+        if dataset.known is None and task is not None and all(task != c.task for c in chosen):
+            dataset.task = task
+            what = " (real English text, but 8 topics of quotes and jokes, not its labels)" if task == "fortunes" else ""
             dataset.why = log.warn(f"no data set of the report is one lrlab knows; {dataset.item.name!r} "
-                                   f"({dataset.domain} data, by its description) runs as the stand-in {dataset.task!r}")
+                                   f"({dataset.domain} data, by its description) runs as the stand-in {task!r}{what}")
             chosen.append(dataset)
     if not chosen:
         item = NamedItem(name="digits", detail="lrlab's default stand-in")
@@ -161,7 +187,8 @@ def _models_for(dataset: DatasetChoice, models: list[NamedItem]) -> list[tuple[i
             or (group_domain is not None and find_domain(m.group) == group_domain))]
         if grouped:
             return grouped
-    by_domain = [(i, m) for i, m in free if _model_domain(m) == dataset.domain and dataset.domain]
+    reads = READS.get(dataset.domain, (dataset.domain,)) if dataset.domain else ()
+    by_domain = [(i, m) for i, m in free if _model_domain(m) in reads]
     if by_domain:
         return by_domain
     if len(models) == 1 and not models[0].applies_to:
@@ -184,6 +211,10 @@ def _choose_builder(model: NamedItem, dataset: DatasetChoice, budget: Budget,
     task = get_task(dataset.task)
     domain = TASK_DOMAIN.get(dataset.task)  # None for a hub task: its own model list decides
     fits = FITS[domain] if domain else task.models
+    if task.takes_pretrained:
+        pretrained = _choose_pretrained(model, known, dataset, task, budget, log)
+        if pretrained is not None:
+            return pretrained
     if known is None:
         default = task.default_model
         return default, [log.warn(f"model {model.name!r}: no builder lrlab knows; {dataset.task} runs its "
@@ -210,6 +241,62 @@ def _choose_builder(model: NamedItem, dataset: DatasetChoice, budget: Budget,
     if not comments:
         comments.append(log.decide(f"{model.name} -> model {builder!r}"))
     return builder, comments
+
+
+def _listed_pretrained(task: Task) -> str | None:
+    """The Hugging Face model ``task`` lists (its default where that is one), or None."""
+    listed = [m for m in (task.default_model, *task.models) if m not in MODELS]
+    return listed[0] if listed else None
+
+
+def _choose_pretrained(model: NamedItem, known: KnownModel | None, dataset: DatasetChoice, task: Task,
+                       budget: Budget, log: Decisions) -> tuple[str, list[str]] | None:
+    """The Hugging Face model that runs for ``model`` on ``task`` (which takes one), with its
+    comments; None when ``model`` is no pretrained model for this data (lrlab's builders decide)."""
+    hf_id = find_hf_id(model.code, model.name)
+    if hf_id is None and (found := find_hf_id(model.detail)) and find_model(found) is not None:
+        hf_id = found  # in the rest of the line, only an id of a family lrlab knows
+    family = find_model(hf_id) if hf_id else known  # the id, when there is one, says what it is
+    if hf_id is None and (family is None or family.key not in PRETRAINED_FAMILIES):
+        return None
+    reads = READS.get(dataset.domain, (dataset.domain,)) if dataset.domain else None
+    if family is not None and family.domain is not None and reads is not None and family.domain not in reads:
+        return None
+    key = family.key if family is not None else None
+    names = model.name + (f" ({hf_id})" if hf_id and hf_id not in model.name else "")
+    if budget == "quick":  # offline: only a pretrained model whose weights lrlab has here
+        offline = OFFLINE_PRETRAINED.get(TASK_DOMAIN.get(task.name, "image"))
+        if offline is None:
+            return None
+        if offline == hf_id or key == "minilm":
+            return offline, [log.decide(f"{names} -> {offline!r}")]
+        log.warn(f"model {names!r}: not available offline (--budget quick); {offline!r} stands in on {task.name}")
+        return offline, [log.decide(
+            f"{names} -> {offline!r} (all-MiniLM-L6-v2: 6 layers, 22.7 M parameters): a smaller pretrained "
+            f"transformer standing in for the named one, the one whose weights lrlab has offline; "
+            f"--budget full runs the named model, by the Hugging Face id the report gives or lrlab can tell")]
+    if hf_id is not None:
+        return hf_id, [log.decide(f"{names} -> {hf_id!r}: the Hugging Face model the report names")]
+    listed = _listed_pretrained(task)
+    if key == "minilm":
+        return MINILM, [log.decide(f"{model.name} -> {MINILM!r}")]
+    if key == "wav2vec2":
+        if listed is None or "wav2vec2" not in listed:
+            return None
+        return listed, [log.decide(f"{model.name} -> {listed!r}: the report names no checkpoint; the one "
+                                   f"{task.name} lists")]
+    checkpoint = bert_checkpoint(f"{model.name} {model.detail}")
+    if checkpoint is not None:
+        return checkpoint, [log.decide(f"{model.name} -> {checkpoint!r}: the original BERT checkpoint of the "
+                                       f"size it states (a Hugging Face id)")]
+    if re.search(r"(?<![a-z])bert\b", model.name, re.I):  # BERT itself, of no stated size
+        default = listed if listed is not None and "bert-" in listed else BERT_BASE
+        return default, [log.decide(f"{model.name} -> {default!r}: the report states no size or checkpoint; "
+                                    f"the BERT {task.name} lists" if default == listed else
+                                    f"{model.name} -> {default!r}: the report states no size; BERT-base")]
+    standin = listed or BERT_BASE
+    return standin, [log.warn(f"model {model.name!r}: no Hugging Face id or checkpoint lrlab can tell from its "
+                              f"name; the pretrained {standin!r} stands in on {task.name}")]
 
 
 def _add(tasks: list[TaskChoice], dataset: DatasetChoice, builder: str, model_name: str | None,

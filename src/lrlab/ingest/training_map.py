@@ -16,8 +16,13 @@ from lrlab.ingest.parse import ParsedReport, Setting
 from lrlab.ingest.tasks_map import Budget, TaskChoice, names_unmatched, settings_apply
 from lrlab.ingest.vocabulary import OPTIMIZER_WORDS, UNREGISTERED_OPTIMIZERS
 from lrlab.study.plan import Hyperparameters
+from lrlab.tasks.models import MODELS
+from lrlab.tasks.pretrained import MINILM
+from lrlab.tasks.registry import Task, get_task
 
 QUICK_MAX_EPOCHS = 10
+FINE_TUNING_LR = 5e-5  # a pretrained model's rate where the report states none (plans/minilm.toml's)
+FINE_TUNING_MAX_LR = 1e-4  # above this a pretrained model's fine-tuning gets a warning
 DEFAULT_SEEDS = 3
 MAX_SEEDS = 20
 
@@ -42,9 +47,29 @@ TARGETS: dict[tuple[str, str | None], dict[str, float]] = {
     ("breast_cancer", None): {"accuracy": 0.95, "loss": 0.1, "roc_auc": 0.99},
     ("wine", "fcnn"): {"accuracy": 0.95, "loss": 0.5},
     ("wine", None): {"accuracy": 0.95, "loss": 0.5},
+    # fortunes: constant 1e-3, Adam, batch 64, seeds 0 and 1, fp32 on an H200 (bilstm on CPU too, the
+    # same epochs): reached at epochs 5-7 (bilstm, lstm_attention) and 1-3 (MiniLM, which reaches
+    # them at epochs 2-3 at lrlab's fine-tuning rate 5e-5 as well).
+    ("fortunes", "bilstm"): {"accuracy": 0.5, "loss": 1.35, "macro_f1": 0.4},
+    ("fortunes", "lstm_attention"): {"accuracy": 0.5, "loss": 1.4, "macro_f1": 0.4},
+    ("fortunes", MINILM): {"accuracy": 0.75, "loss": 0.85, "macro_f1": 0.7},
+    ("fortunes", None): {"accuracy": 0.5, "loss": 1.35, "macro_f1": 0.4},
 }
 _METRIC_WORDS = (("roc_auc", r"\bauc\b|\broc\b"), ("macro_f1", r"\bf1\b|\bf-?score|\bf-?measure"),
-                 ("accuracy", r"accura"), ("loss", r"\bloss\b"))
+                 ("accuracy", r"accura"), ("loss", r"\bloss\b"), ("exact", r"exact[- ]match|\bem\b"),
+                 ("wer", r"\bwer\b|word[- ]error"), ("cer", r"\bcer\b|char(?:acter)?[- ]error"))
+# What a classification metric becomes on a task with an objective of its own (one of its metrics
+# says which): SQuAD's official scores, speech recognition's error rates. Missing: none applies.
+_TRANSLATED: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
+    "exact": {
+        "accuracy": (("exact", "f1"), "extractive QA has no accuracy: exact match (the share of questions "
+                                      "answered exactly, the nearest to accuracy) and F1, its official scores"),
+        "macro_f1": (("f1",), "F1 on extractive QA is the official SQuAD token-overlap F1"),
+    },
+    "wer": {
+        "accuracy": (("wer",), "speech recognition has no accuracy: word error rate (lower is better)"),
+    },
+}
 _ANALYSIS = (  # metric lines that lrlab's analysis or records answer, not a plan metric
     (r"differen\w* between|\bgap\b|overfit|underfit", "the train/validation gap (lrlab's analysis)"),
     (r"varian\w*|stabilit\w*|fluctuat\w*", "stability over epochs (lrlab's analysis)"),
@@ -156,6 +181,7 @@ def map_hyperparameters(report: ParsedReport, tasks: list[TaskChoice], budget: B
                 task.hparams[field] = value_t
                 task.hparam_comments.append(log.decide(
                     f"{task.label or task.task}: {field} = {value_t!r} ({said} for {', '.join(setting.applies_to)}{note})"))
+    stated_lr = "lr" in defaults or any("lr" in t.hparams for t in tasks)  # the report's, valid
     for field, default in (("optimizer", "adam"), ("lr", 0.001), ("batch_size", 64), ("epochs", QUICK_MAX_EPOCHS)):
         if field not in defaults and not (tasks and all(field in t.hparams for t in tasks)):
             defaults[field] = default
@@ -163,7 +189,30 @@ def map_hyperparameters(report: ParsedReport, tasks: list[TaskChoice], budget: B
     if "optimizer_args" in defaults and defaults.get("optimizer") != "sgd":
         log.warn(f"momentum {defaults.pop('optimizer_args')['momentum']:g}: only SGD takes it here; not used")
         comments.pop("optimizer_args", None)
+    _fine_tuning_rates(tasks, defaults, stated_lr, log)
     return defaults, comments
+
+
+def _fine_tuning_rates(tasks: list[TaskChoice], defaults: dict[str, Any], stated_lr: bool, log: Decisions) -> None:
+    """A pretrained model fine-tunes at a rate far below lrlab's default 1e-3: it gets
+    :data:`FINE_TUNING_LR` where the report states no rate, and a warning where the report's rate
+    is above :data:`FINE_TUNING_MAX_LR`."""
+    for task in tasks:
+        if task.model in MODELS:
+            continue
+        name = task.label or task.task
+        if not stated_lr and "lr" not in task.hparams:
+            task.hparams["lr"] = FINE_TUNING_LR
+            task.hparam_comments.append(log.decide(
+                f"{name}: lr = {FINE_TUNING_LR:g} (the report states no learning rate; lrlab's choice for "
+                f"fine-tuning the pretrained {task.model!r}, not its default {defaults['lr']:g})"))
+            continue
+        lr = task.hparams.get("lr", defaults.get("lr"))
+        if isinstance(lr, float) and lr > FINE_TUNING_MAX_LR:
+            log.warn(f"{name}: learning rate {lr:g} for the pretrained {task.model!r}: fine-tuning usually runs "
+                     f"at 1e-5 to 1e-4, and higher rates can undo it late in training (MiniLM at 1e-3 on "
+                     f"fortunes fell from 0.77 to 0.50 validation accuracy by epoch 10 on one seed of two); "
+                     f"kept as the report states")
 
 
 def _scaled(field: str, value: Any, budget: Budget) -> tuple[Any, str]:
@@ -172,8 +221,27 @@ def _scaled(field: str, value: Any, budget: Budget) -> tuple[Any, str]:
     return value, ""
 
 
+def task_metrics(task: Task, name: str) -> tuple[tuple[str, ...], str]:
+    """What the metric ``name`` (a report's, as :data:`_METRIC_WORDS` reads it) is on ``task``:
+    itself where the task takes it, its counterpart on a task with an objective (and why), or
+    nothing.
+
+    Example:
+        >>> from lrlab.tasks.registry import get_task
+        >>> task_metrics(get_task("squad_v2"), "accuracy")[0], task_metrics(get_task("wine"), "wer")
+        (('exact', 'f1'), ((), ''))
+    """
+    if name in task.metric_choices:
+        return (name,), ""
+    for marker, translated in _TRANSLATED.items():
+        if marker in task.metric_choices and name in translated:
+            return translated[name]
+    return (), ""
+
+
 def map_metrics(report: ParsedReport, tasks: list[TaskChoice], log: Decisions) -> None:
-    """Each task's metrics (the plan always adds loss and accuracy) and its target."""
+    """Each task's metrics (the plan always adds loss, and accuracy where it applies; a task with
+    an objective of its own gets its official scores) and its target."""
     wanted: dict[int, list[str]] = {id(t): [] for t in tasks}
     analysis: list[str] = []
     for line in report.metrics:
@@ -188,15 +256,27 @@ def map_metrics(report: ParsedReport, tasks: list[TaskChoice], log: Decisions) -
         if not names:
             log.warn(f"metric {line!r}: not a metric lrlab computes")
             continue
-        for task in [t for t in tasks if _mentions(line, t)] or tasks:
-            for name in names:
-                if name not in wanted[id(task)]:
-                    wanted[id(task)].append(name)
+        named = [t for t in tasks if _mentions(line, t)]
+        for name in names:
+            taken = False
+            for task in named or tasks:
+                metrics, why = task_metrics(get_task(task.task), name)
+                taken = taken or bool(metrics)
+                if why:
+                    task.metric_comments.append(log.decide(f"{task.label or task.task}: the report's "
+                                                           f"{line.strip()!r} -> {', '.join(metrics)}: {why}"))
+                elif not metrics and named:
+                    log.warn(f"metric {line!r}: {name} does not apply to {task.task}; not measured there")
+                wanted[id(task)].extend(m for m in metrics if m not in wanted[id(task)])
+            if not taken and not named:
+                log.warn(f"metric {line!r}: {name} applies to none of the plan's tasks; not measured")
     if analysis:
         log.decide("metrics answered by lrlab's analysis, not plan metrics: " + "; ".join(analysis))
     metric, evidence = _target_metric(report)
     for task in tasks:
-        task.metrics = list(dict.fromkeys(["loss", "accuracy", *wanted[id(task)]]))
+        known = get_task(task.task)
+        always = ["loss", "accuracy"] if known.classification else list(known.metrics)
+        task.metrics = list(dict.fromkeys([*always, *wanted[id(task)]]))
         _set_target(task, metric, evidence, log)
 
 

