@@ -1,0 +1,60 @@
+"""Where fetched data sets live, and writing there so that a half-written file never counts.
+
+The cache is ``$LRLAB_DATA_DIR`` where that variable is set, else ``$XDG_CACHE_HOME/lrlab``
+(default ``~/.cache/lrlab``). Each data set has a folder named after it, holding its files under
+their recorded names. A file is written to a temporary name in the same folder and renamed over
+the final name only once it is complete and its checksum matched: a crash, a full disk or a
+second process fetching at the same time never leaves a partial file under a name that counts.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+DATA_DIR_ENV = "LRLAB_DATA_DIR"
+"""Environment variable naming the data folder (shared with the hub tasks' saved copies)."""
+
+DOWNLOADS = ".downloads"
+"""The folder under the cache root where downloads are kept while they are being read."""
+
+
+def data_dir() -> Path:
+    """The cache root: ``$LRLAB_DATA_DIR``, else ``$XDG_CACHE_HOME/lrlab`` or ``~/.cache/lrlab``.
+
+    Example:
+        >>> import os
+        >>> os.environ["LRLAB_DATA_DIR"] = "/tmp/lrlab-data"
+        >>> str(data_dir())
+        '/tmp/lrlab-data'
+        >>> del os.environ["LRLAB_DATA_DIR"]
+    """
+    root = os.environ.get(DATA_DIR_ENV)
+    if root:
+        return Path(root).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache, "lrlab")
+
+
+def temporary_path(final: Path) -> Path:
+    """A fresh, empty file beside ``final`` (same file system, so the rename is atomic), named
+    so that it is never taken for ``final``: ``.<name>.<random>.part``."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def write_atomic(final: Path, data: bytes) -> None:
+    """Write ``data`` to ``final``: a temporary file, flushed to disk, then renamed over it."""
+    temporary = temporary_path(final)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
