@@ -39,14 +39,14 @@ class SourceFailed(Exception):
 
 
 def host_of(url: str) -> str:
-    """The host a URL reaches (``pip`` for ``pip:`` artefacts), to skip hosts already found
+    """The host (and port) a URL reaches (``pip`` for ``pip:`` artefacts), to skip hosts already found
     unreachable.
 
     Example:
         >>> host_of("https://deb.debian.org/debian/pool/x.deb"), host_of("pip:mlxtend==0.25.0")
         ('deb.debian.org', 'pip')
     """
-    return "pip" if url.startswith(PIP_SCHEME) else urlsplit(url).hostname or url
+    return "pip" if url.startswith(PIP_SCHEME) else urlsplit(url).netloc or url
 
 
 def _reason(error: BaseException) -> str:
