@@ -16,6 +16,19 @@ def _tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_ls(args: argparse.Namespace) -> int:
+    from lrlab.data import describe_datasets
+
+    print(describe_datasets())
+    return 0
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    from lrlab.data.listing import fetch_command
+
+    return fetch_command(args.names)
+
+
 def _schedules(args: argparse.Namespace) -> int:
     from lrlab.schedulers.registry import describe_schedules
 
@@ -93,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     tasks = commands.add_parser("tasks", help="list every task: its data, models and metrics")
     tasks.set_defaults(func=_tasks)
+
+    data = commands.add_parser("data", help="the data sets lrlab fetches: list them, fetch them")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_ls = data_commands.add_parser("ls", help="each data set: source, licence, size, sha256, "
+                                                  "whether it is here and where")
+    data_ls.set_defaults(func=_data_ls)
+    data_fetch = data_commands.add_parser("fetch", help="fetch data sets into the cache ($LRLAB_DATA_DIR, "
+                                                        "default ~/.cache/lrlab), each file sha256-checked")
+    data_fetch.add_argument("names", nargs="+", metavar="NAME", help="data set names (`lrlab data ls`), or all")
+    data_fetch.set_defaults(func=_data_fetch)
 
     run = commands.add_parser("run", help="run a study (default: the shipped default study) and write its report")
     run.add_argument("plan", nargs="?", help="plan file, or the name of a shipped plan (default: default)")
