@@ -5,7 +5,7 @@ import torch
 
 from lrlab.tasks import build_model, get_task, list_models, list_tasks
 from lrlab.tasks.models import MODELS
-from lrlab.tasks.registry import HUB_TASKS
+from lrlab.tasks.registry import FETCHED_TASKS, HUB_TASKS
 
 # (input shape, classes) of the embedded tasks, checked against their data below (the hub
 # tasks' data are checked on fixtures in test_hub_*.py).
@@ -24,6 +24,7 @@ SHAPES_EACH_MODEL_TAKES = {
     "lstm_attention": [(40,), (12, 3)],
     "bilstm": [(40,), (12, 3)],
     "cnn": [(1, 8, 8), (8, 8), (3, 32, 32), (1, 28, 28)],
+    "lenet5": [(1, 28, 28), (28, 28), (3, 32, 32), (1, 12, 12)],
     "resnet_small": [(1, 8, 8), (8, 8)],
     "resnet18": [(1, 8, 8), (3, 32, 32)],
     "resnet50": [(1, 8, 8), (3, 32, 32)],
@@ -35,7 +36,8 @@ CASES = sorted(
 
 
 def test_task_shapes_here_are_those_of_the_data():
-    assert sorted([*TASK_SHAPES, *HUB_TASKS, "fortunes"]) == list_tasks()  # fortunes: tested in test_fortunes.py
+    # fortunes: tested in test_fortunes.py; the fetched tasks in test_fetched_tasks.py
+    assert sorted({*TASK_SHAPES, *HUB_TASKS, *FETCHED_TASKS, "fortunes"}) == list_tasks()
     loaded = {task: get_task(task).load() for task in TASK_SHAPES}
     assert {task: (d.input_shape, d.num_classes) for task, d in loaded.items()} == TASK_SHAPES
 
@@ -161,3 +163,12 @@ def test_bad_arguments_are_rejected(kwargs, message):
     arguments = {"name": "mlp", "input_shape": (40,), "num_classes": 10} | kwargs
     with pytest.raises(ValueError, match=message):
         build_model(**arguments)
+
+
+def test_lenet5_has_lenet5s_size_and_refuses_what_it_cannot_take():
+    model = build_model("lenet5", (1, 28, 28), 10)
+    assert sum(p.numel() for p in model.parameters()) == 61_706  # 6 and 16 maps, 120 and 84 units
+    with pytest.raises(ValueError, match=r"'lenet5' cannot take input shape \(1, 8, 8\): images must be at least 12x12"):
+        build_model("lenet5", (1, 8, 8), 10)
+    with pytest.raises(ValueError, match="width must be None"):
+        build_model("lenet5", (1, 28, 28), 10, width=8)

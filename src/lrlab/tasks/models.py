@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from torch import nn
 
 from lrlab.tasks.conv import build_cnn, build_cnn1d
+from lrlab.tasks.lenet import build_lenet5
 from lrlab.tasks.mlp import build_mlp
 from lrlab.tasks.recurrent import build_bilstm, build_gru_attention, build_lstm_attention
 from lrlab.tasks.resnet import build_resnet18, build_resnet50, build_resnet_small
@@ -45,6 +46,7 @@ MODELS: dict[str, ModelBuilder] = {
     "lstm_attention": build_lstm_attention,
     "bilstm": build_bilstm,
     "cnn": build_cnn,
+    "lenet5": build_lenet5,
     "resnet_small": build_resnet_small,
     "resnet18": build_resnet18,
     "resnet50": build_resnet50,
