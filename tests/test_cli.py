@@ -39,6 +39,13 @@ def test_schedules_lists_every_kind():
         assert f"\n{name} " in proc.stdout
 
 
+def test_schedules_space_prints_each_default_search_space():
+    proc = lrlab("schedules", "--space", "--kind", "adaptive")
+    assert proc.returncode == 0, proc.stderr
+    assert "entropy" in proc.stdout and "threshold: [0.3, 0.9] when mode='absolute'" in proc.stdout
+    assert "constant" not in proc.stdout
+
+
 def test_tasks_lists_every_task_with_its_models_and_metrics():
     from lrlab.tasks import list_tasks
 

@@ -30,9 +30,9 @@ def _data_fetch(args: argparse.Namespace) -> int:
 
 
 def _schedules(args: argparse.Namespace) -> int:
-    from lrlab.schedulers.registry import describe_schedules
+    from lrlab.schedulers.registry import describe_schedules, describe_spaces
 
-    print(describe_schedules(kind=args.kind))
+    print(describe_spaces(kind=args.kind) if args.space else describe_schedules(kind=args.kind))
     return 0
 
 
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     schedules = commands.add_parser("schedules", help="list every schedule by name, with what it needs")
     schedules.add_argument("--kind", choices=["adaptive", "baseline", "optimizer"], help="only this kind")
+    schedules.add_argument("--space", action="store_true",
+                           help="each schedule's default tuning search space (what [tuning] tunes besides the rate)")
     schedules.set_defaults(func=_schedules)
 
     tasks = commands.add_parser("tasks", help="list every task: its data, models and metrics")

@@ -20,6 +20,18 @@ from torch.optim.lr_scheduler import (
     StepLR,
 )
 
+from lrlab.schedulers.space import Dimension
+
+#: Each baseline's default tuning search space, beside its defaults below: its own arguments worth
+#: tuning (the study tunes every schedule's rate besides these; see lrlab.schedulers.space).
+SPACES: dict[str, dict[str, Dimension]] = {
+    "constant": {},
+    "step": {"gamma": Dimension(0.05, 0.7, log=True)},
+    "cosine": {},
+    "linear": {},
+    "plateau": {"factor": Dimension(0.1, 0.7), "patience": Dimension(0, 3, integer=True)},
+    "onecycle": {"pct_start": Dimension(0.1, 0.5)},
+}
 
 def _need_total(name: str, total_steps: int | None) -> int:
     if total_steps is None or total_steps < 1:

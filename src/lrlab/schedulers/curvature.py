@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
 from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.space import Dimension
 from lrlab.signals import EMA, HessianProbe, SecantCurvature, grad_norm, optimizer_params
 
 
@@ -91,6 +92,12 @@ class CurvatureLR(AdaptiveLR):
     """
 
     _stateful = ("secant", "probe", "curvature_ema")
+    #: Arguments worth tuning, with ranges (the study tunes every schedule's rate besides these).
+    search_space: ClassVar[dict[str, Dimension]] = {
+        "c": Dimension(0.1, 1.5, log=True),
+        "smoothing": Dimension(0.0, 0.9),
+        "interval": Dimension(5, 50, log=True, integer=True),
+    }
 
     def __init__(self, optimizer: Optimizer, *, mode: Literal["secant", "hessian"] = "secant",
                  c: float = 1.0, policy: Literal["set", "cap"] = "set",

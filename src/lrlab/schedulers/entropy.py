@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.optim import Optimizer
 
 from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.space import Dimension
 from lrlab.signals import EMA, entropy_and_confidence
 
 
@@ -98,6 +99,12 @@ class EntropyLR(AdaptiveLR):
     """
 
     needs: ClassVar[frozenset[str]] = frozenset({"logits"})
+    #: Arguments worth tuning, with ranges (the study tunes every schedule's rate besides these).
+    search_space: ClassVar[dict[str, Dimension]] = {
+        "threshold": Dimension(0.3, 0.9, when=(("mode", "absolute"),)),
+        "factor": Dimension(0.5, 0.99),
+        "interval": Dimension(5, 50, log=True, integer=True),
+    }
     _stateful = ("entropy_ema", "confidence_ema")
 
     def __init__(self, optimizer: Optimizer, *, threshold: float = 0.5, factor: float = 0.9,

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 from torch.optim import Optimizer
 
 from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.space import Dimension
 from lrlab.signals import GradientNoiseScale, GradientStats, grad_norm, optimizer_params
 
 Statistic = Literal["cv", "std", "noise_scale"]
@@ -76,6 +77,11 @@ class GradVarLR(AdaptiveLR):
     """
 
     needs: ClassVar[frozenset[str]] = frozenset({"grads"})
+    #: Arguments worth tuning, with ranges (the study tunes every schedule's rate besides these).
+    search_space: ClassVar[dict[str, Dimension]] = {
+        "factor": Dimension(0.01, 0.3, log=True),
+        "window": Dimension(3, 20, log=True, integer=True),
+    }
     _stateful = ("stats", "noise")
 
     def __init__(self, optimizer: Optimizer, *, window: int = 5, factor: float = 0.1,

@@ -19,6 +19,7 @@ from lrlab.schedulers.policy import (
     load_policy,
     policy_config,
 )
+from lrlab.schedulers.space import Dimension
 from lrlab.signals import grad_norm, optimizer_params
 
 #: What the policy sees after each evaluation, in this order. Losses enter as logs of ratios (to
@@ -164,6 +165,10 @@ class MetaLR(AdaptiveLR):
     """
 
     needs: ClassVar[frozenset[str]] = frozenset({"val_metrics", "train_metrics", "grads"})
+    #: Arguments worth tuning, with ranges (the study tunes every schedule's rate besides these).
+    search_space: ClassVar[dict[str, Dimension]] = {
+        "meta_lr": Dimension(1e-5, 1e-2, log=True),
+    }
     _stateful = ("learner",)
 
     def __init__(self, optimizer: Optimizer, *, policy: str | Path | None = None,

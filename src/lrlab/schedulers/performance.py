@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 from torch.optim import Optimizer
 
 from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.space import Dimension
 from lrlab.signals import ValidationTrend, generalization_gap
 
 
@@ -87,6 +88,12 @@ class PerformanceLR(AdaptiveLR):
     """
 
     needs: ClassVar[frozenset[str]] = frozenset({"val_metrics", "train_metrics"})
+    #: Arguments worth tuning, with ranges (the study tunes every schedule's rate besides these).
+    search_space: ClassVar[dict[str, Dimension]] = {
+        "increase": Dimension(1.0, 1.25),
+        "decrease": Dimension(0.2, 0.9),
+        "patience": Dimension(1, 4, integer=True),
+    }
     _stateful = ("trend",)
 
     def __init__(self, optimizer: Optimizer, *, monitor: str = "loss",

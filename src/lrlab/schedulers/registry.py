@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from torch.optim import Optimizer
@@ -20,13 +20,15 @@ from lrlab.schedulers.gradvar import GradVarLR
 from lrlab.schedulers.meta import MetaLR
 from lrlab.schedulers.optimizers import OPTIMIZERS, optimizer_arguments, optimizer_class
 from lrlab.schedulers.performance import PerformanceLR
+from lrlab.schedulers.space import Dimension, describe_space
 
 Kind = Literal["adaptive", "baseline", "optimizer"]
 
 
 @dataclass(frozen=True)
 class ScheduleInfo:
-    """A registered schedule. ``optimizer`` names the optimizer a self-tuning entry requires."""
+    """A registered schedule. ``optimizer`` names the optimizer a self-tuning entry requires;
+    ``space`` is its default tuning search space (its own arguments; the rate is tuned for all)."""
 
     name: str
     kind: Kind
@@ -34,17 +36,22 @@ class ScheduleInfo:
     factory: Callable[..., LRScheduler]
     optimizer: str | None = None
     needs: frozenset[str] = frozenset()
+    space: dict[str, Dimension] = field(default_factory=dict)
 
 
 SCHEDULES: dict[str, ScheduleInfo] = {}
 
 
 def register(name: str, kind: Kind, factory: Callable[..., LRScheduler], summary: str,
-             optimizer: str | None = None, needs: frozenset[str] = frozenset()) -> None:
-    """Add a schedule under ``name`` (a name may be registered once)."""
+             optimizer: str | None = None, needs: frozenset[str] = frozenset(),
+             space: dict[str, Dimension] | None = None) -> None:
+    """Add a schedule under ``name`` (a name may be registered once). ``space``: its default
+    tuning search space over its own arguments (default: the class's ``search_space``, if any)."""
     if name in SCHEDULES:
         raise ValueError(f"schedule {name!r} is already registered")
-    SCHEDULES[name] = ScheduleInfo(name, kind, summary, factory, optimizer, frozenset(needs))
+    if space is None:
+        space = dict(getattr(getattr(factory, "schedule_class", None), "search_space", {}))
+    SCHEDULES[name] = ScheduleInfo(name, kind, summary, factory, optimizer, frozenset(needs), dict(space))
 
 
 def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
@@ -57,6 +64,7 @@ def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
         return cls(optimizer, warmup_steps=warmup_steps, **kwargs)
 
     factory.__signature__ = inspect.signature(cls)  # type: ignore[attr-defined]
+    factory.schedule_class = cls  # type: ignore[attr-defined]
     return factory
 
 
@@ -81,12 +89,18 @@ register("performance", "adaptive", _adaptive(PerformanceLR), "validation perfor
 register("gradvar", "adaptive", _adaptive(GradVarLR), "gradient variability: down when it grows, up when it shrinks", needs=GradVarLR.needs)
 register("curvature", "adaptive", _adaptive(CurvatureLR), "loss curvature: rate = c / λ̂ (secant; mode='hessian' also needs loss_closure)", needs=frozenset({"grads"}))
 register("meta", "adaptive", _adaptive(MetaLR), "meta-learned: a pre-trained policy network picks a multiplier per evaluation, learning online (REINFORCE)", needs=MetaLR.needs)
-register("constant", "baseline", baselines.constant, "the initial rate throughout (torch ConstantLR)")
-register("step", "baseline", baselines.step_decay, "x gamma every step_size steps (torch StepLR)")
-register("cosine", "baseline", baselines.cosine, "warm-up then cosine annealing (torch)")
-register("linear", "baseline", baselines.linear, "warm-up then linear decay (transformers)")
-register("plateau", "baseline", baselines.plateau, "cut on a validation plateau (torch ReduceLROnPlateau)", needs=baselines.PlateauLR.needs)
-register("onecycle", "baseline", baselines.one_cycle, "one-cycle policy (torch OneCycleLR)")
+register("constant", "baseline", baselines.constant, "the initial rate throughout (torch ConstantLR)",
+         space=baselines.SPACES["constant"])
+register("step", "baseline", baselines.step_decay, "x gamma every step_size steps (torch StepLR)",
+         space=baselines.SPACES["step"])
+register("cosine", "baseline", baselines.cosine, "warm-up then cosine annealing (torch)",
+         space=baselines.SPACES["cosine"])
+register("linear", "baseline", baselines.linear, "warm-up then linear decay (transformers)",
+         space=baselines.SPACES["linear"])
+register("plateau", "baseline", baselines.plateau, "cut on a validation plateau (torch ReduceLROnPlateau)",
+         needs=baselines.PlateauLR.needs, space=baselines.SPACES["plateau"])
+register("onecycle", "baseline", baselines.one_cycle, "one-cycle policy (torch OneCycleLR)",
+         space=baselines.SPACES["onecycle"])
 for _name, _info in OPTIMIZERS.items():
     if _info.self_tuning:
         register(_name, "optimizer", _self_tuning(_name), f"self-tuning optimizer {_info.cls} ({_info.package}), constant schedule", optimizer=_name)
@@ -137,6 +151,29 @@ def schedule_arguments(name: str) -> set[str]:
         return optimizer_arguments(name)
     factory = info.factory
     return set(inspect.signature(factory).parameters) - {"optimizer", "total_steps", "warmup_steps", "last_epoch"}
+
+
+def schedule_defaults(name: str) -> dict[str, Any]:
+    """The default value of each argument of schedule ``name`` that has one."""
+    info = get_schedule(name)
+    if info.kind == "optimizer":
+        signature = inspect.signature(optimizer_class(name).__init__)
+    else:
+        signature = inspect.signature(info.factory)
+    return {p.name: p.default for p in signature.parameters.values()
+            if p.default is not inspect.Parameter.empty and p.name in schedule_arguments(name)}
+
+
+def describe_spaces(kind: Kind | None = None) -> str:
+    """A plain-text table of every schedule's default tuning search space (``lrlab schedules --space``)."""
+    rows = [("name", "kind", "tuned besides the rate")]
+    for info in sorted(SCHEDULES.values(), key=lambda i: (["adaptive", "baseline", "optimizer"].index(i.kind), i.name)):
+        if kind is None or info.kind == kind:
+            tuned = ("not tuned: self-tuning (the as-given track's kind)" if info.kind == "optimizer"
+                     else describe_space(info.space) if info.space else "- (the rate only)")
+            rows.append((info.name, info.kind, tuned))
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:2], widths, strict=True)) + "  " + r[2] for r in rows)
 
 
 def needs_of(scheduler: LRScheduler) -> frozenset[str]:
