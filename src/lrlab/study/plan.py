@@ -132,6 +132,16 @@ class TaskEntry(_Strict):
     metrics: list[str] | None = None
     target: TargetEntry | None = None
     hparams: dict[str, Any] = Field(default_factory=dict)
+    #: The smallest difference in the primary metric worth detecting (its units); default 0.02
+    #: for metrics in [0, 1] where higher is better (two points of accuracy), else none.
+    smallest_effect: float | None = Field(None, gt=0)
+
+    @field_validator("smallest_effect")
+    @classmethod
+    def _finite_effect(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -263,6 +273,62 @@ class SourceReport(_Strict):
     notes: list[str] = Field(default_factory=list)  # mapping decisions and what could not be mapped
 
 
+class Halving(_Strict):
+    """Successive halving (``[tuning.halving]``): every configuration trains ``epochs / eta^(rungs-1)``
+    epochs first; the best ``1/eta`` (by the tuning objective) go on to ``eta`` times as many, and so
+    on; the last rung trains the full budget. Rungs are whole trials, each from scratch."""
+
+    rungs: int = Field(3, ge=2, le=6)
+    eta: int = Field(2, ge=2, le=8)
+
+
+class Tuning(_Strict):
+    """The tuning protocol (``[tuning]``), AlgoPerf's external tuning as the model.
+
+    Every schedule gets the same budget of ``trials`` configurations on every task, drawn before
+    any trial runs from a scrambled Halton sequence (seed ``sequence_seed``): the rate on a log
+    range (``lr``; default: each task's plan rate / 10 to x 10) and the schedule's own arguments
+    over its default search space (``lrlab schedules --space``), which ``space`` may narrow or
+    replace per schedule label. Configurations train on the tuning ``seeds``; the one with the best
+    mean ``objective`` (``final``: the validation primary metric at the end; ``time_to_target``:
+    epochs to the target, never reached counting last, ties broken by the final metric) is then
+    trained on the plan's evaluation ``seeds``, which must be different seeds. Self-tuning
+    optimizers are not tuned (AlgoPerf's self-tuning track): both tracks run them as given.
+
+    Example::
+
+        [tuning]
+        trials = 8
+        seeds = [100]
+        lr = [1e-4, 3e-2]
+        space = { entropy = { threshold = [0.4, 0.8] }, plateau = {} }   # {}: the rate only
+    """
+
+    trials: int = Field(ge=1, le=1000)
+    seeds: list[int] = Field(default_factory=lambda: [1000], min_length=1)
+    objective: Literal["final", "time_to_target"] = "final"
+    sequence_seed: int = Field(0, ge=0)
+    lr: tuple[float, float] | None = None
+    space: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    halving: Halving | None = None
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        return seeds
+
+    @field_validator("lr")
+    @classmethod
+    def _rate_range(cls, lr: tuple[float, float] | None) -> tuple[float, float] | None:
+        if lr is not None:
+            low, high = lr
+            if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
+                raise ValueError(f"must be [low, high] with 0 < low < high, both finite, got [{low:g}, {high:g}]")
+        return lr
+
+
 class Plan(_Strict):
     name: str
     title: str = ""
@@ -276,6 +342,7 @@ class Plan(_Strict):
     budget: Budget = Field(default_factory=Budget)
     source: SourceReport | None = None
     executor: ExecutorSettings | None = None
+    tuning: Tuning | None = None
 
     @field_validator("name")
     @classmethod
@@ -302,6 +369,24 @@ class Plan(_Strict):
             raise ValueError("schedules need at least one role = 'proposed' and one role = 'baseline'")
         for task in self.tasks:
             self.hparams_for(task)  # overrides must validate too
+        if self.tuning is not None:
+            overlap = sorted(set(self.tuning.seeds) & set(self.seeds))
+            if overlap:
+                raise ValueError(f"tuning.seeds must be disjoint from the evaluation seeds (seeds); both have "
+                                 f"{overlap}: a configuration must be judged on seeds it was not chosen on")
+            if self.tuning.objective == "time_to_target":
+                untargeted = [t.key for t in self.tasks if t.target is None]
+                if untargeted:
+                    raise ValueError(f"tuning.objective: 'time_to_target' needs a target on every task; "
+                                     f"{untargeted} have none")
+            labels = {s.key: s for s in self.schedules}
+            for label in self.tuning.space:
+                if label not in labels:
+                    raise ValueError(f"tuning.space.{label}: no schedule has this label; "
+                                     f"labels: {sorted(labels)}")
+                if get_schedule(labels[label].name).kind == "optimizer":
+                    raise ValueError(f"tuning.space.{label}: {labels[label].name!r} is a self-tuning optimizer; "
+                                     "it is not tuned (both tracks run it as given)")
         return self
 
     def hparams_for(self, task: TaskEntry) -> Hyperparameters:
@@ -317,28 +402,39 @@ class Plan(_Strict):
         return next(s.role for s in self.schedules if s.key == schedule_label)
 
     def trials(self, device: str = "cpu") -> list[TrialSpec]:
-        """Every trial of the study, task by task, schedule by schedule, seed by seed."""
-        specs = []
-        for task in self.tasks:
-            hp = self.hparams_for(task)
-            for schedule in self.schedules:
-                self_tuning = get_schedule(schedule.name).kind == "optimizer"
-                for seed in self.seeds:
-                    specs.append(TrialSpec(
-                        task=task.name, model=task.resolved_model(), metrics=task.resolved_metrics(),
-                        schedule=schedule.name, schedule_label=schedule.key, seed=seed,
-                        # A self-tuning optimizer replaces the plan's optimizer; its args configure it.
-                        schedule_args={} if self_tuning else dict(schedule.args),
-                        optimizer=schedule.name if self_tuning else hp.optimizer,
-                        optimizer_args=dict(schedule.args) if self_tuning else dict(hp.optimizer_args),
-                        lr=None if self_tuning else hp.lr, batch_size=hp.batch_size, epochs=hp.epochs,
-                        weight_decay=hp.weight_decay, dropout=hp.dropout, augmentation=hp.augmentation,
-                        class_balancing=hp.class_balancing, warmup_steps=hp.warmup_steps,
-                        accumulate=hp.accumulate, early_stopping_patience=hp.early_stopping_patience,
-                        target=task.target.to_target() if task.target else None,
-                        max_seconds=hp.max_seconds, device=device, task_label=task.key,
-                        precision=self.resources.precision, loader_workers=self.resources.loader_workers))
-        return specs
+        """Every trial of the plan's settings (the *as given* track), task by task, schedule by
+        schedule, seed by seed. A plan with ``[tuning]`` has more: see :mod:`lrlab.study.tuning`."""
+        return [self.spec(task, schedule, seed, device=device)
+                for task in self.tasks for schedule in self.schedules for seed in self.seeds]
+
+    def spec(self, task: TaskEntry, schedule: ScheduleEntry, seed: int, *, device: str = "cpu",
+             lr: float | None = None, args: dict[str, Any] | None = None, epochs: int | None = None,
+             phase: str = "") -> TrialSpec:
+        """One trial: ``task`` x ``schedule`` on ``seed`` with the plan's settings, or with a tuned
+        rate ``lr``, schedule ``args`` (merged over the plan's) and ``epochs`` (a halving rung)."""
+        hp = self.hparams_for(task)
+        self_tuning = get_schedule(schedule.name).kind == "optimizer"
+        merged = {**schedule.args, **(args or {})}
+        return TrialSpec(
+            task=task.name, model=task.resolved_model(), metrics=task.resolved_metrics(),
+            schedule=schedule.name, schedule_label=schedule.key, seed=seed,
+            # A self-tuning optimizer replaces the plan's optimizer; its args configure it.
+            schedule_args={} if self_tuning else merged,
+            optimizer=schedule.name if self_tuning else hp.optimizer,
+            optimizer_args=merged if self_tuning else dict(hp.optimizer_args),
+            lr=None if self_tuning else (lr if lr is not None else hp.lr), batch_size=hp.batch_size,
+            epochs=epochs or hp.epochs, weight_decay=hp.weight_decay, dropout=hp.dropout,
+            augmentation=hp.augmentation, class_balancing=hp.class_balancing, warmup_steps=hp.warmup_steps,
+            accumulate=hp.accumulate, early_stopping_patience=hp.early_stopping_patience,
+            target=task.target.to_target() if task.target else None,
+            max_seconds=hp.max_seconds, device=device, task_label=task.key,
+            precision=self.resources.precision, loader_workers=self.resources.loader_workers, phase=phase)
+
+    def task_entry(self, key: str) -> TaskEntry:
+        return next(t for t in self.tasks if t.key == key)
+
+    def schedule_entry(self, key: str) -> ScheduleEntry:
+        return next(s for s in self.schedules if s.key == key)
 
     @property
     def resources(self) -> ExecutorSettings:
@@ -347,8 +443,15 @@ class Plan(_Strict):
 
     @property
     def hash(self) -> str:
-        # A plan without an [executor] section hashes as before the section existed.
-        data = self.model_dump(mode="json", exclude={"executor"} if self.executor is None else None)
+        """Frozen identity of the study. With ``[tuning]`` it also covers the search spaces as this
+        version of lrlab resolves them, so the same plan under changed default spaces is a new study."""
+        # A plan without an [executor] or [tuning] section hashes as before those sections existed.
+        exclude = {name for name in ("executor", "tuning") if getattr(self, name) is None}
+        data = self.model_dump(mode="json", exclude=exclude or None)
+        if self.tuning is not None:
+            from lrlab.study.tuning import resolved_spaces
+
+            data["resolved_spaces"] = resolved_spaces(self)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -364,8 +467,12 @@ class Plan(_Strict):
             opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.defaults.lr, momentum=0.9)
             try:
                 make_scheduler(schedule.name, opt, total_steps=100, **schedule.args)
-            except ValueError as error:
+            except (TypeError, ValueError) as error:
                 raise ValueError(f"schedules[{schedule.key}].args: {error}") from None
+        if self.tuning is not None:
+            from lrlab.study.tuning import check_spaces
+
+            check_spaces(self)
 
 
 def _first_error(error: ValidationError) -> str:

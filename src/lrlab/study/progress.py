@@ -53,6 +53,12 @@ class StudyProgress:
         self.partial[trial_id] = min(1.0, fraction)
         self._refresh()
 
+    def skip(self, count: int) -> None:
+        """``count`` trials that became known had ended already (a resumed study)."""
+        if count:
+            self.done += count
+            self._refresh()
+
     def finished_trial(self, label: str, status: str, trial_id: str = "") -> None:
         self.partial.pop(trial_id, None)
         self.running = max(0, self.running - 1)

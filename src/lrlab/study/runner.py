@@ -19,6 +19,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from lrlab.study.plan import ExecutorSettings, Plan, PlanError, load_plan
 from lrlab.study.progress import StudyProgress
 from lrlab.study.store import FINAL, STORE_NAME, Store
 from lrlab.study.tensorboard import write_events
+from lrlab.study.tuning import Outcome, PlannedTrial, configurations, expand, planned_count
 from lrlab.tasks.registry import ensure_tasks_available
 from lrlab.train.spec import TrialResult, TrialSpec
 
@@ -137,6 +139,9 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
               address: str | None = None) -> StudyOutcome:
     """Run every trial of ``plan`` that has not ended yet; returns counts by status.
 
+    A plan with ``[tuning]`` grows as it runs (:func:`~lrlab.study.tuning.expand`): tuning trials
+    first, and as soon as a (task, schedule)'s tuning has ended its chosen configuration's
+    evaluation trials join the queue; the as-given track fills the workers meanwhile.
     ``executor``: ``"local"`` (worker processes) or ``"ray"`` (Ray tasks; ``address``: None for
     a local Ray instance, ``"auto"`` or ``"ray://host:port"`` for a cluster).
     """
@@ -147,17 +152,29 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
     store = Store(out_dir / STORE_NAME)
     try:
         store.bind_plan(plan.hash, json.dumps(plan.model_dump(mode="json"), sort_keys=True), plan_text)
-        specs = plan.trials(device)
-        store.register(specs, {s.key: s.role for s in plan.schedules})
-        todo = [s for s in specs if store.status(s.trial_id) not in FINAL]
-        skipped = len(specs) - len(todo)
+        if plan.tuning is not None:
+            store.save_configs(configurations(plan))
+        roles = {s.key: s.role for s in plan.schedules}
+        known: set[str] = set()
+
+        def newly_known() -> list[PlannedTrial]:
+            """Register the trials the protocol knows now that were not known before; return them."""
+            fresh = [t for t in expand(plan, _outcomes(store), device) if t.spec.trial_id not in known]
+            store.register([t.spec for t in fresh], roles, {t.spec.trial_id: _place(t) for t in fresh})
+            known.update(t.spec.trial_id for t in fresh)
+            return fresh
+
+        first = newly_known()
+        todo = [t for t in first if store.status(t.spec.trial_id) not in FINAL]
+        total = planned_count(plan)
+        skipped = len(first) - len(todo)
         if skipped:
-            print(f"{skipped} of {len(specs)} trials already ended; {len(todo)} to run", file=stream)
+            print(f"{skipped} of {total} trials already ended; {total - skipped} to run", file=stream)
         outcome = StudyOutcome(out_dir, {}, skipped)
         if todo:
-            pool = open_executor(executor, plan.resources, workers, len(todo), address)
+            pool = open_executor(executor, plan.resources, workers, total - skipped, address)
             _run_trials(todo, store, out_dir, trials_root(plan, out_dir), pool,
-                        plan.budget.max_study_seconds, started, stream, outcome)
+                        plan.budget.max_study_seconds, started, stream, outcome, total, newly_known)
         outcome.counts = store.counts()
         outcome.seconds = time.monotonic() - started
         return outcome
@@ -165,36 +182,50 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
         store.close()
 
 
-def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, checkpoints: Path, executor: Any,
-                max_seconds: float | None, started: float, stream: TextIO, outcome: StudyOutcome) -> None:
+def _outcomes(store: Store) -> dict[str, Outcome]:
+    return {tid: Outcome(status, summary) for tid, (status, summary) in store.ended("tuning").items()}
+
+
+def _place(trial: PlannedTrial) -> dict[str, Any]:
+    return {"track": trial.track, "phase": trial.phase, "config": trial.config, "rung": trial.rung}
+
+
+def _run_trials(todo: list[PlannedTrial], store: Store, out_dir: Path, checkpoints: Path, executor: Any,
+                max_seconds: float | None, started: float, stream: TextIO, outcome: StudyOutcome,
+                total: int, newly_known: Callable[[], list[PlannedTrial]]) -> None:
     """The driver loop, for either executor: keep ``executor.workers`` trials running, store each
-    result as it comes back. Trials keep their checkpoints under ``checkpoints``."""
+    result as it comes back, and queue the trials each result makes known (``newly_known``; they go
+    first: a tuning rung or a tuned evaluation waits on nothing else). Trials keep their checkpoints
+    under ``checkpoints``."""
     lost: list[str] = []  # Ray: trials whose worker died more often than Ray retries
-    progress = StudyProgress(len(todo) + outcome.skipped, outcome.skipped, stream)
+    progress = StudyProgress(total, outcome.skipped, stream)
     pending: dict[Future[TrialResult], TrialSpec] = {}
-    queue = list(todo)
+    queue = [t.spec for t in todo]
+
+    def fill() -> None:
+        over_budget = max_seconds is not None and time.monotonic() - started > max_seconds
+        while queue and len(pending) < executor.workers and not over_budget:
+            spec = queue.pop(0)
+            store.mark_running(spec.trial_id, spec.device)
+            pending[executor.submit(spec, checkpoints / spec.trial_id)] = spec
+            progress.started_trial()
+        if over_budget and queue:
+            outcome.not_started = [s.trial_id for s in queue]
+            print(f"study budget of {max_seconds:g}s spent: {len(queue)} trials not started "
+                  "(run again to continue)", file=stream)
+            queue.clear()
+
     try:
-        while queue or pending:
-            over_budget = max_seconds is not None and time.monotonic() - started > max_seconds
-            while queue and len(pending) < executor.workers and not over_budget:
-                spec = queue.pop(0)
-                store.mark_running(spec.trial_id, spec.device)
-                pending[executor.submit(spec, checkpoints / spec.trial_id)] = spec
-                progress.started_trial()
-            if over_budget and queue:
-                outcome.not_started = [s.trial_id for s in queue]
-                print(f"study budget of {max_seconds:g}s spent: {len(queue)} trials not started "
-                      "(run again to continue)", file=stream)
-                queue.clear()
-            if not pending:
-                break
+        fill()
+        while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             epochs = {s.trial_id: s.epochs for s in pending.values()}
             for kind, trial_id, epoch in executor.drain_events():
                 if kind == "epoch" and trial_id in epochs:
                     progress.epoch_done(trial_id, epoch / epochs[trial_id])
-            for future in done:
-                spec = pending.pop(future)
+            finished = [(pending.pop(future), future) for future in done]
+            fill()  # the workers go on while the driver stores what came back
+            for spec, future in finished:
                 try:
                     result = future.result()
                 except WorkerDied as error:  # Ray: this trial is lost for now, the others go on
@@ -204,6 +235,11 @@ def _run_trials(todo: list[TrialSpec], store: Store, out_dir: Path, checkpoints:
                 store.write_result(result)
                 write_events(result, trial_dir(out_dir, spec) / "tensorboard")
                 progress.finished_trial(_label(spec), result.status, spec.trial_id)
+                if spec.phase == "tuning":
+                    fresh = newly_known()
+                    queue[:0] = [t.spec for t in fresh if store.status(t.spec.trial_id) not in FINAL]
+                    progress.skip(sum(store.status(t.spec.trial_id) in FINAL for t in fresh))
+            fill()
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         outcome.interrupted = True
@@ -266,9 +302,12 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
     check_folder(plan, out)
     # Hub data is fetched once here (or its absence said in one line), not failed in every trial.
     ensure_tasks_available((entry.name, entry.resolved_model()) for entry in plan.tasks)
-    specs = plan.trials(device)
-    print(f"study {plan.name!r} (plan {plan.hash}): {len(plan.tasks)} tasks x {len(plan.schedules)} "
-          f"schedules x {len(plan.seeds)} seeds = {len(specs)} trials on {device} -> {out}", file=stream)
+    shape = f"{len(plan.tasks)} tasks x {len(plan.schedules)} schedules x {len(plan.seeds)} seeds"
+    if plan.tuning is not None:
+        shape = (f"{shape}, as given and tuned ({plan.tuning.trials} configurations each on tuning seeds "
+                 f"{plan.tuning.seeds})")
+    print(f"study {plan.name!r} (plan {plan.hash}): {shape} = {planned_count(plan)} trials on {device} -> {out}",
+          file=stream)
     if executor == "ray" and address is not None and plan.resources.storage is None:
         print(f"note: the plan names no [executor] storage: each trial keeps its checkpoint in "
               f"{trials_root(plan, out).resolve()} on the machine that runs it, so a retry on another "

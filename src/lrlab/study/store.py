@@ -42,7 +42,14 @@ CREATE TABLE IF NOT EXISTS adjustments (
     trial_id TEXT NOT NULL, idx INTEGER NOT NULL, step INTEGER NOT NULL, old_lr REAL, new_lr REAL,
     rule TEXT, signals TEXT, PRIMARY KEY (trial_id, idx)
 );
+CREATE TABLE IF NOT EXISTS configs (
+    task TEXT NOT NULL, schedule TEXT NOT NULL, config INTEGER NOT NULL, lr REAL, args TEXT NOT NULL,
+    PRIMARY KEY (task, schedule, config)
+);
 """
+#: Where a trial sits in the comparison protocol (columns added to stores written before it).
+PLACEMENT_COLUMNS = {"track": "TEXT NOT NULL DEFAULT 'given'", "phase": "TEXT NOT NULL DEFAULT 'evaluation'",
+                     "config": "INTEGER", "rung": "INTEGER"}
 
 
 class PlanChangedError(ValueError):
@@ -78,6 +85,11 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(trials)")}
+        for name, kind in PLACEMENT_COLUMNS.items():
+            if name not in columns:  # a store from before tuning: every trial is an as-given evaluation
+                with self.db:
+                    self.db.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
 
     @classmethod
     def open_existing(cls, study_dir: str | Path) -> Store:
@@ -116,12 +128,37 @@ class Store:
                                [("plan_hash", plan_hash), ("plan", plan_json), ("plan_toml", plan_toml)])
 
     # -- trials -----------------------------------------------------------------------------
-    def register(self, specs: Iterable[TrialSpec], roles: dict[str, str]) -> None:
-        rows = [(s.trial_id, s.task_label or s.task, s.schedule_label, roles[s.schedule_label], s.seed, s.to_json())
-                for s in specs]
+    def register(self, specs: Iterable[TrialSpec], roles: dict[str, str],
+                 places: dict[str, dict[str, Any]] | None = None) -> None:
+        """Add planned trials as ``pending`` (those already here keep their rows). ``places`` gives a
+        trial's ``track``, ``phase``, ``config`` and ``rung`` (default: an as-given evaluation)."""
+        places = places or {}
+        rows = []
+        for s in specs:
+            place = {"track": "given", "phase": "evaluation", "config": None, "rung": None,
+                     **places.get(s.trial_id, {})}
+            rows.append((s.trial_id, s.task_label or s.task, s.schedule_label, roles[s.schedule_label], s.seed,
+                         s.to_json(), place["track"], place["phase"], place["config"], place["rung"]))
         with self.transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO trials (trial_id, task, schedule, role, seed, spec) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR IGNORE INTO trials (trial_id, task, schedule, role, seed, spec, track, phase, "
+                           "config, rung) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def save_configs(self, configs: dict[tuple[str, str], list[Any]]) -> None:
+        """The drawn tuning configurations, ``{(task, schedule): [Config(index, lr, args), ...]}``."""
+        rows = [(task, schedule, c.index, c.lr, _json(c.args))
+                for (task, schedule), items in configs.items() for c in items]
+        with self.transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO configs VALUES (?, ?, ?, ?, ?)", rows)
+
+    def configs(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM configs ORDER BY task, schedule, config").fetchall()
+        return [{**dict(r), "args": json.loads(r["args"])} for r in rows]
+
+    def ended(self, phase: str | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+        """``{trial_id: (status, summary)}`` of the trials that ended (of one ``phase``, if given)."""
+        query = "SELECT trial_id, status, summary FROM trials WHERE status IN ('completed', 'diverged', 'failed')"
+        rows = self.db.execute(query + (" AND phase = ?" if phase else ""), (phase,) if phase else ()).fetchall()
+        return {r["trial_id"]: (r["status"], json.loads(r["summary"]) if r["summary"] else {}) for r in rows}
 
     def status(self, trial_id: str) -> str | None:
         row = self.db.execute("SELECT status FROM trials WHERE trial_id = ?", (trial_id,)).fetchone()
@@ -186,7 +223,7 @@ class Store:
 
     def table(self, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """A whole table as (columns, rows), for export."""
-        if name not in ("meta", "trials", "steps", "epochs", "adjustments"):
+        if name not in ("meta", "trials", "steps", "epochs", "adjustments", "configs"):
             raise ValueError(f"unknown table {name!r}")
         cursor = self.db.execute(f"SELECT * FROM {name}")
         return [c[0] for c in cursor.description], [tuple(r) for r in cursor.fetchall()]

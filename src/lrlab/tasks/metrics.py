@@ -3,6 +3,7 @@ for them (torch for the loss and accuracy, scikit-learn for F1 and ROC-AUC)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -76,6 +77,38 @@ def lower_is_better(metric: str) -> bool:
         (True, False)
     """
     return any(word in metric for word in LOWER_IS_BETTER)
+
+
+def primary_metric(target_metric: str | None, metrics: Sequence[str]) -> str:
+    """What decides on a task: its target's metric, else accuracy, else its first metric that is
+    not the loss (``f1`` for SQuAD, ``wer`` for speech), else the loss.
+
+    Example:
+        >>> primary_metric(None, ["loss", "exact", "f1"]), primary_metric("loss", ["loss", "accuracy"])
+        ('exact', 'loss')
+    """
+    if target_metric:
+        return target_metric
+    if "accuracy" in metrics:
+        return "accuracy"
+    return next((name for name in metrics if name != "loss"), "loss")
+
+
+#: The values a metric can take (SQuAD's ``exact``/``f1`` are percentages); intervals are kept inside.
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "accuracy": (0.0, 1.0), "macro_f1": (0.0, 1.0), "roc_auc": (0.0, 1.0),
+    "exact": (0.0, 100.0), "f1": (0.0, 100.0), "has_ans_f1": (0.0, 100.0), "no_ans_f1": (0.0, 100.0),
+}
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """``(low, high)`` of a metric's values; losses and error rates are ``(0, inf)``.
+
+    Example:
+        >>> metric_range("accuracy"), metric_range("loss")
+        ((0.0, 1.0), (0.0, inf))
+    """
+    return METRIC_RANGES.get(metric, (0.0, math.inf))
 
 
 METRICS: dict[str, Callable[[Tensor, Tensor], float]] = {

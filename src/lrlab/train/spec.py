@@ -65,15 +65,19 @@ class TrialSpec:
     device: str = "cpu"
     precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
     loader_workers: int | None = None  # DataLoader workers of Examples tasks; None: 4 on CUDA, 0 on CPU
+    phase: str = ""  # "" (the plan's settings), "tuning" or "tuned" (evaluation of a tuned configuration)
 
     def identity(self) -> dict[str, Any]:
         """The fields that make the trial: not where it runs (``device``, ``loader_workers``), nor
-        ``precision`` left to ``auto`` (which follows the device); an explicit precision counts."""
+        ``precision`` left to ``auto`` (which follows the device); an explicit precision counts.
+        ``phase`` counts when set, so that a tuned configuration that happens to equal the plan's
+        is still its own trial (trials of plans without tuning keep their ids)."""
         data = asdict(self)
         for name in ("device", "loader_workers"):
             data.pop(name)
-        if data["precision"] == "auto":
-            data.pop("precision")
+        for name, default in (("precision", "auto"), ("phase", "")):
+            if data[name] == default:
+                data.pop(name)
         return data
 
     @property
