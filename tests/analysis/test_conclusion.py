@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lrlab.analysis import analyze
+from lrlab.analysis import analyze as analyze_study
+from lrlab.analysis.study import track_view
 from lrlab.study.store import STORE_NAME, Store
 from lrlab.train.spec import Target, TrialResult, TrialSpec
 
 SEEDS = [0, 1, 2, 3, 4, 5]
+
+
+
+def analyze(folder: Path) -> dict:
+    """The analysis as the report's sections read it: the shared keys with the deciding track's."""
+    return track_view(analyze_study(folder))
 
 
 def craft(folder: Path, accuracy: dict[str, list[float | None]], *, target: float = 0.9,

@@ -18,9 +18,9 @@ LR_PATH = {"trial_id": "t", "seed": 0, "step": [1, 2, 3, 4], "lr": [0.1, 0.1, 0.
                                                       "variability": [None, 0.3, None, 0.2]}}
 CONVERGENCE = {
     "adaptive": {"reached": 1, "ended": 2, "epochs_to_target": {"median_of_reached": 2},
-                 "seconds_to_target": {"median_of_reached": 0.5}},
+                 "steps_to_target": {"median_of_reached": 40}},
     "constant": {"reached": 0, "ended": 1, "epochs_to_target": {"median_of_reached": None},
-                 "seconds_to_target": {"median_of_reached": None}},
+                 "steps_to_target": {"median_of_reached": None}},
 }
 
 

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from lrlab.analysis import analyze
+from lrlab.analysis import analyze as analyze_study
+from lrlab.analysis.study import track_view
 from lrlab.report import write_report
-from lrlab.report.formatting import json_safe, mean_with_ci, num, pvalue
+from lrlab.report.formatting import json_safe, mean_with_ci, num, plus_minus, pvalue
 from lrlab.report.result_sections import dict_line
 from lrlab.study.store import Store
 
-SECTIONS = ["Idea", "Experiment Plan", "Results", "Benchmark Results", "Statistical Analysis",
+SECTIONS = ["Verdict", "Idea", "Experiment Plan", "Results", "Benchmark Results", "Statistical Analysis",
             "Convergence and Cost", "Across Tasks", "Plots", "Code Changes", "Conclusion"]
 PLAN_PARTS = ["1. Objective", "2. Methodology", "3. Datasets", "4. Model Architecture",
               "5. Hyperparameters", "6. Evaluation Metrics"]
@@ -36,6 +37,12 @@ def markdown(written: list[Path]) -> str:
 @pytest.fixture(scope="module")
 def analysis(tiny_study: Path) -> dict:
     return analyze(tiny_study)
+
+
+
+def analyze(folder: Path) -> dict:
+    """The analysis as the report's sections read it: the shared keys with the deciding track's."""
+    return track_view(analyze_study(folder))
 
 
 def section(text: str, title: str) -> str:
@@ -96,9 +103,11 @@ def test_results_numbers_come_from_the_stored_trials(tiny_study: Path, markdown:
     results = section(markdown, "Results")
     entry = analysis["results"]["wine"]["gradvar"]["eval_accuracy"]
     assert entry["mean"] == pytest.approx(statistics.mean(accuracies))
-    assert f"'eval_accuracy': {num(statistics.mean(accuracies))} ± " in results
-    half = (entry["ci_high"] - entry["ci_low"]) / 2
-    assert f"'eval_accuracy': {num(entry['mean'])} ± {num(half)}" in results
+    assert f"'eval_accuracy': {num(statistics.mean(accuracies))} " in results
+    assert 0.0 <= entry["ci_low"] <= entry["mean"] <= entry["ci_high"] <= 1.0  # inside accuracy's range
+    assert f"'eval_accuracy': {plus_minus(entry)}" in results
+    loss = analysis["results"]["wine"]["gradvar"]["eval_loss"]
+    assert loss["ci_low"] >= 0.0 and f"'eval_loss': {plus_minus(loss)}" in results  # a loss is never negative
     for task in analysis["tasks"]:
         line = dict_line(analysis["results"][task]["gradvar"])
         assert line.startswith("{'eval_loss': ") and line in results
@@ -109,13 +118,16 @@ def test_results_numbers_come_from_the_stored_trials(tiny_study: Path, markdown:
         for baseline in ("constant", "cosine"):
             assert dict_line(analysis["results"][task][baseline]) in benchmark
         best = analysis["best_baseline"][task]
-        assert f"{task}: **{best['schedule']}** (mean validation {best['metric']} {num(best['value'])})" in benchmark
+        assert f"{task}: **{best['schedule']}** (mean validation {best['metric']} {num(best['value'])} on the " \
+               f"evaluation seeds)" in benchmark
 
 
 def test_statistics_rows_match_the_comparisons(markdown: str, analysis: dict):
     stats = section(markdown, "Statistical Analysis")
     primary = [c for c in analysis["comparisons"] if c["family"] == "primary"]
-    assert len(primary) == 2 * 2 * 2  # splits x tasks x baselines
+    assert len(primary) == 2 * 2 * 1  # splits x tasks x the best baseline
+    assert {(c["task"], c["baseline"]) for c in primary} == {
+        (task, analysis["best_baseline"][task]["schedule"]) for task in analysis["tasks"]}
     rows = [line for line in stats.splitlines() if line.startswith("| val |") or line.startswith("| test |")]
     assert len(rows) == len(analysis["comparisons"])
     for c in primary:
@@ -138,10 +150,26 @@ def test_convergence_counts_never_reached_trials(markdown: str, analysis: dict):
     assert "vs constant" in text
 
 
-def test_conclusion_is_the_analysis_lines_verbatim(markdown: str, analysis: dict):
+def test_conclusion_is_one_paragraph_and_the_verdict_table(markdown: str, analysis: dict):
     conclusion = section(markdown, "Conclusion")
-    for line in analysis["conclusion"]["lines"]:
-        assert f"\n{line}\n" in conclusion
+    paragraphs = [p for p in conclusion.split("\n\n")[1:] if p.strip() and not p.startswith("|")]
+    assert paragraphs == [analysis["verdict"]["paragraph"]]
+    table = [line for line in conclusion.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + len(analysis["tasks"]) * len(analysis["proposed"])  # header, rule, a row each
+    verdict = section(markdown, "Verdict")
+    assert all(line in verdict for line in table)  # the same table opens the report
+
+
+def test_the_verdict_comes_first_and_answers_per_task(markdown: str, analysis: dict):
+    verdict = section(markdown, "Verdict")
+    assert markdown.index("\n## Verdict\n") < markdown.index("\n## Idea\n")
+    for entry in analysis["verdict"]["tasks"]:
+        use = entry["recommendation"]["schedule"]
+        assert f"**{entry['task']}** ({entry['metric']}): use **{use}**" in verdict
+        for row in entry["rows"]:
+            cell = row["tracks"][analysis["decides"]]
+            assert cell["verdict"] in ("better", "worse", "no difference", "tie", "not comparable")
+    assert "What this design can detect" in verdict and "How this was decided" in verdict
 
 
 def test_code_changes_follow_the_winner(markdown: str, analysis: dict):
@@ -177,12 +205,13 @@ def test_html_is_self_contained(written: list[Path], markdown: str):
     assert "<details>" in page  # the secondary comparisons, collapsed
 
 
-def test_report_json_holds_the_analysis_and_the_structure(written: list[Path], analysis: dict, markdown: str):
+def test_report_json_holds_the_analysis_and_the_structure(tiny_study: Path, written: list[Path], analysis: dict,
+                                                         markdown: str):
     def refuse(name: str) -> None:
         raise ValueError(f"non-strict JSON constant {name}")
 
     data = json.loads(written[2].read_text(encoding="utf-8"), parse_constant=refuse)
-    assert data["analysis"] == json.loads(json.dumps(json_safe(analysis)))
+    assert data["analysis"] == json.loads(json.dumps(json_safe(analyze_study(tiny_study))))
     report = data["report"]
     assert report["sections"] == [markdown.splitlines()[0][2:], *SECTIONS]
     assert report["plots"] == [str(p.relative_to(written[0].parent)) for p in written[3:]]

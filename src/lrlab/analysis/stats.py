@@ -59,6 +59,7 @@ class PairedComparison:
     wilcoxon_pvalue: float
     effect_size: float  # Cohen's d_z: mean difference / std of the differences
     low_power: bool
+    sd_diff: float = math.nan  # standard deviation of the differences (ddof=1)
 
     def as_dict(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -85,11 +86,11 @@ def paired_comparison(proposed: Sequence[float], baseline: Sequence[float], *, s
         # Constant differences: no spread to test against. Zero differences mean "no difference";
         # a constant non-zero shift is reported with its size, and p from the sign of n pairs.
         if diff[0] == 0.0:
-            return PairedComparison(n, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, n < LOW_POWER_N)
+            return PairedComparison(n, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, n < LOW_POWER_N, 0.0)
         sign_p = float(stats.binomtest(n, n, 0.5).pvalue)
         effect = math.copysign(math.inf, mean_diff)
         return PairedComparison(n, mean_diff, mean_diff, mean_diff, effect, sign_p, 0.0, sign_p,
-                                effect, n < LOW_POWER_N)
+                                effect, n < LOW_POWER_N, 0.0)
     t = stats.ttest_rel([p for p, _ in pairs], [b for _, b in pairs])
     w = stats.wilcoxon(diff, zero_method="wilcox")
     boot = stats.bootstrap((diff,), np.mean, confidence_level=0.95, n_resamples=BOOTSTRAP_RESAMPLES,
@@ -101,7 +102,7 @@ def paired_comparison(proposed: Sequence[float], baseline: Sequence[float], *, s
         t_statistic=float(t.statistic), t_pvalue=float(t.pvalue),
         wilcoxon_statistic=float(w.statistic), wilcoxon_pvalue=float(w.pvalue),
         effect_size=mean_diff / sd if sd > 0 else math.copysign(math.inf, mean_diff),
-        low_power=n < LOW_POWER_N)
+        low_power=n < LOW_POWER_N, sd_diff=sd)
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

@@ -3,6 +3,11 @@
 :func:`analyze` returns one JSON-able dict. Every figure in it carries the ids of the trials it
 came from. Decisions (the best baseline, a winner) use the *validation* split; test-split
 numbers are reported beside them and decide nothing.
+
+A study of a plan with ``[tuning]`` has two tracks, each analysed on its own evaluation trials
+(:func:`analyze_track`): *tuned* (each schedule's configuration chosen on the tuning seeds, which
+decides) and *as given* (the plan's settings). ``analysis["tracks"][name]`` holds a track's
+tables; :func:`track_view` merges one with the shared keys, as the report's sections read them.
 """
 
 from __future__ import annotations
@@ -12,25 +17,23 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from lrlab.analysis.collect import StudyData, TrialRow, load_study, lr_paths
+from lrlab.analysis.collect import StudyData, TrialRow, load_study, lr_paths, rate_changed
 from lrlab.analysis.conclusion import conclude
 from lrlab.analysis.stats import LOW_POWER_N, holm, mean_ci, paired_comparison, performance_profile
-from lrlab.tasks.metrics import lower_is_better
+from lrlab.analysis.tuning_table import best_baselines_by_tuning, tuning_table
+from lrlab.analysis.verdict import acted, aggregate, power_of, ties, verdict
+from lrlab.tasks.metrics import lower_is_better, metric_range
+from lrlab.tasks.metrics import primary_metric as _primary
 
 ALPHA = 0.05
 PROFILE_TAUS = [1.0, 1.25, 1.5, 2.0, 3.0, 4.0]
+TRACK_NAMES = {"tuned": "tuned", "given": "as given"}
 
 
 def primary_metric(data: StudyData, task: str) -> str:
-    """What decides on a task: its target's metric, else accuracy, else its first metric that is
-    not the loss (``f1`` for SQuAD, ``wer`` for speech), else the loss."""
+    """What decides on a task (:func:`lrlab.tasks.metrics.primary_metric`)."""
     target = data.task_entry(task).get("target")
-    if target:
-        return target["metric"]
-    names = task_metrics(data, task)
-    if "accuracy" in names:
-        return "accuracy"
-    return next((name for name in names if name != "loss"), "loss")
+    return _primary(target["metric"] if target else None, task_metrics(data, task))
 
 
 def task_metrics(data: StudyData, task: str) -> list[str]:
@@ -42,9 +45,14 @@ def task_metrics(data: StudyData, task: str) -> list[str]:
     return list(names) or ["loss", "accuracy"]
 
 
-def _interval(values: list[float | None], ids: list[str]) -> dict[str, Any]:
+def _interval(values: list[float | None], ids: list[str], metric: str | None = None) -> dict[str, Any]:
+    """Mean and 95 % t-interval, the interval cut to the values ``metric`` can take."""
     ci = mean_ci([v for v in values if v is not None])
-    return {"mean": ci.mean, "ci_low": ci.low, "ci_high": ci.high, "n": ci.n, "trial_ids": ids}
+    low, high = ci.low, ci.high
+    if metric is not None:
+        floor, ceiling = metric_range(metric)
+        low, high = (max(low, floor) if math.isfinite(low) else low), (min(high, ceiling) if math.isfinite(high) else high)
+    return {"mean": ci.mean, "ci_low": low, "ci_high": high, "n": ci.n, "trial_ids": ids}
 
 
 def eval_results(rows: list[TrialRow], metrics: list[str]) -> dict[str, dict[str, Any]]:
@@ -60,7 +68,7 @@ def eval_results(rows: list[TrialRow], metrics: list[str]) -> dict[str, dict[str
             out.append(count / seconds if seconds and count is not None else None)
         return out
 
-    result = {f"eval_{m}": _interval([r.test.get(m) for r in done], ids) for m in metrics}
+    result = {f"eval_{m}": _interval([r.test.get(m) for r in done], ids, m) for m in metrics}
     result["eval_runtime"] = _interval([r.summary.get("test_seconds") for r in done], ids)
     result["eval_samples_per_second"] = _interval(per_second("test_samples"), ids)
     result["eval_steps_per_second"] = _interval(per_second("test_batches"), ids)
@@ -71,7 +79,7 @@ def eval_results(rows: list[TrialRow], metrics: list[str]) -> dict[str, dict[str
 def validation_results(rows: list[TrialRow], metrics: list[str]) -> dict[str, dict[str, Any]]:
     done = [r for r in rows if r.completed]
     ids = [r.trial_id for r in done]
-    return {m: _interval([r.final_val.get(m) for r in done], ids) for m in metrics}
+    return {m: _interval([r.final_val.get(m) for r in done], ids, m) for m in metrics}
 
 
 def convergence(rows: list[TrialRow]) -> dict[str, Any]:
@@ -88,6 +96,8 @@ def convergence(rows: list[TrialRow]) -> dict[str, Any]:
 
     return {
         "trials": len(rows), "ended": len(ended), "reached": len(reached),
+        "diverged": sum(r.status == "diverged" for r in ended),
+        "collapsed": sum(bool(r.summary.get("collapsed")) for r in ended),
         "never_reached": [r.trial_id for r in ended if not r.summary.get("reached_target")],
         "epochs_to_target": {"median_of_reached": med("epochs_to_target", reached),
                              "values": [r.summary.get("epochs_to_target") for r in ended]},
@@ -117,17 +127,19 @@ def _paired_values(data: StudyData, task: str, a: str, b: str, get) -> tuple[lis
     return xs, ys, ids
 
 
-def comparisons(data: StudyData) -> list[dict[str, Any]]:
+def comparisons(data: StudyData, best: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Every (split, task, metric, proposed vs baseline) over paired seeds.
 
     Holm's correction runs over one family per split and kind: the *primary* comparisons (each
-    task's target metric, fixed in the plan before the study ran), and the *secondary* ones
-    (every other metric). The conclusion rests on the primary family of the validation split.
+    proposed schedule against the task's best baseline, on the task's primary metric: the ones
+    that decide, fixed by the plan before the study ran), and the *secondary* ones (the other
+    baselines, the other metrics). The verdict rests on the primary family of the validation split.
     """
     out = []
     for split in ("val", "test"):
         family = []
         for task in data.tasks():
+            primary = primary_metric(data, task)
             for metric in task_metrics(data, task):
                 for proposed in data.schedules("proposed"):
                     for baseline in data.schedules("baseline"):
@@ -135,9 +147,9 @@ def comparisons(data: StudyData) -> list[dict[str, Any]]:
                         xs, ys, ids = _paired_values(data, task, proposed, baseline, getter)
                         stat = paired_comparison(xs, ys).as_dict()
                         better_sign = -1.0 if lower_is_better(metric) else 1.0
+                        deciding = metric == primary and best.get(task, {}).get("schedule") == baseline
                         family.append({"split": split, "task": task, "metric": metric, "proposed": proposed,
-                                       "baseline": baseline,
-                                       "family": "primary" if metric == primary_metric(data, task) else "secondary",
+                                       "baseline": baseline, "family": "primary" if deciding else "secondary",
                                        **stat,
                                        "improvement": better_sign * stat["mean_diff"] if stat["n"] else math.nan,
                                        "trial_ids": ids})
@@ -148,6 +160,7 @@ def comparisons(data: StudyData) -> list[dict[str, Any]]:
         for index, comparison in enumerate(family):
             p = adjusted[index]
             comparison["p_holm"] = p
+            comparison["family_size"] = sum(c["family"] == comparison["family"] for c in family)
             significant = p is not None and math.isfinite(p) and p < ALPHA
             comparison["significant"] = significant
             if comparison["n"] < 2:
@@ -159,29 +172,34 @@ def comparisons(data: StudyData) -> list[dict[str, Any]]:
 
 
 def best_baselines(data: StudyData, validation: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
-    """Per task, the baseline with the best mean final *validation* primary metric."""
+    """Per task, the baseline with the best mean final *validation* primary metric of the
+    evaluation seeds (the as-given track, which has no tuning seeds to choose on); equal means
+    go to the baseline listed first in the plan."""
     best = {}
     for task in data.tasks():
         metric = primary_metric(data, task)
-        candidates = [(validation[task][b][metric]["mean"], b) for b in data.schedules("baseline")
+        sign = -1.0 if lower_is_better(metric) else 1.0
+        candidates = [(sign * validation[task][b][metric]["mean"], -order, b)
+                      for order, b in enumerate(data.schedules("baseline"))
                       if metric in validation[task].get(b, {}) and math.isfinite(validation[task][b][metric]["mean"])]
         if not candidates:
             continue
-        value, name = (min if lower_is_better(metric) else max)(candidates)
-        best[task] = {"schedule": name, "metric": metric, "split": "val", "value": value,
-                      "trial_ids": validation[task][name][metric]["trial_ids"]}
+        _, _, name = max(candidates)
+        best[task] = {"schedule": name, "metric": metric, "split": "val", "value": validation[task][name][metric]["mean"],
+                      "chosen_on": "evaluation seeds", "trial_ids": validation[task][name][metric]["trial_ids"]}
     return best
 
 
 def profiles(conv: dict[str, dict[str, dict[str, Any]]], schedules: list[str]) -> dict[str, Any]:
-    """Performance profiles over tasks, on the median seconds to target (never reached = infinite)."""
+    """Performance profiles over tasks, on the median optimizer steps to target (never reached =
+    infinite). Steps, not seconds: seconds depend on what else ran on the machine."""
     times: dict[str, dict[str, float | None]] = {s: {} for s in schedules}
     for task, per_schedule in conv.items():
         for schedule in schedules:
-            values = per_schedule.get(schedule, {}).get("seconds_to_target", {}).get("values", [])
+            values = per_schedule.get(schedule, {}).get("steps_to_target", {}).get("values", [])
             finite = [v if v is not None else math.inf for v in values]
             times[schedule][task] = statistics.median(finite) if finite else None
-    return {"taus": PROFILE_TAUS, "measure": "median seconds to target over seeds",
+    return {"taus": PROFILE_TAUS, "measure": "median optimizer steps to target over seeds",
             "fractions": performance_profile(times, PROFILE_TAUS), "times": times}
 
 
@@ -242,10 +260,10 @@ def claims(plan: dict[str, Any], results: dict[str, dict[str, dict[str, Any]]],
             "notes": list(source.get("notes") or []), "rows": rows}
 
 
-def analyze(study_dir: str | Path) -> dict[str, Any]:
-    """The whole analysis of a study folder, as one JSON-able dict (see the module docstring)."""
-    study_dir = Path(study_dir)
-    data = load_study(study_dir)
+def analyze_track(data: StudyData, study_dir: Path, best: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The tables of one track (``data``: its evaluation trials). ``best``: the best baseline per
+    task when chosen elsewhere (the tuned track chooses on the tuning seeds); by default it is
+    chosen on this track's validation means."""
     results, validation, conv = {}, {}, {}
     for task in data.tasks():
         metrics = task_metrics(data, task)
@@ -253,25 +271,55 @@ def analyze(study_dir: str | Path) -> dict[str, Any]:
         validation[task] = {s: validation_results(data.rows(task, s), metrics) for s in data.schedules()}
         conv[task] = {s: convergence(data.rows(task, s)) for s in data.schedules()}
     reference = next((s for s in data.schedules("baseline") if data.schedule_name(s) == "constant"), None)
-    comps = comparisons(data)
-    best = best_baselines(data, validation)
-    missing = [{"trial_id": t.trial_id, "task": t.task, "schedule": t.schedule, "seed": t.seed,
-                "status": t.status, "error": t.error} for t in data.trials if not t.completed]
+    if best is None or not best:
+        best = best_baselines(data, validation)
+    comps = comparisons(data, best)
+    changed = rate_changed(study_dir, [t for t in data.trials if t.status in ("completed", "diverged")])
+    track = {
+        "results": results, "validation": validation, "best_baseline": best, "comparisons": comps,
+        "convergence": conv, "cost_reference": reference, "cost_ratio": cost_ratios(conv, reference),
+        "profiles": profiles(conv, data.schedules()), "curves": curves(data, study_dir),
+        "acted": acted(data, changed), "ties": ties(data, primary_metric),
+        "missing": [{"trial_id": t.trial_id, "task": t.task, "schedule": t.schedule, "seed": t.seed,
+                     "status": t.status, "error": t.error} for t in data.trials if not t.completed],
+    }
+    track["power"] = power_of(data, comps, ALPHA)
+    track["aggregate"] = aggregate(data, best, primary_metric)
+    return track
+
+
+def track_view(analysis: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    """The shared keys of ``analysis`` with one track's tables (default: the deciding track's)."""
+    return {**analysis, **analysis["tracks"][name or analysis["decides"]], "track": name or analysis["decides"]}
+
+
+def analyze(study_dir: str | Path) -> dict[str, Any]:
+    """The whole analysis of a study folder, as one JSON-able dict (see the module docstring)."""
+    study_dir = Path(study_dir)
+    data = load_study(study_dir)
+    names = ["tuned", "given"] if data.tuned else ["given"]
+    tracks = {}
+    for name in names:
+        best = best_baselines_by_tuning(data, primary_metric) if name == "tuned" else None
+        tracks[name] = analyze_track(data.track(name), study_dir, best)
+    decides = names[0]
+    everything = data.trials + data.tuning_trials
     analysis = {
         "plan": data.plan, "plan_hash": data.plan_hash, "plan_toml": data.plan_toml,
         "tasks": data.tasks(), "proposed": data.schedules("proposed"), "baselines": data.schedules("baseline"),
         "primary_metric": {task: primary_metric(data, task) for task in data.tasks()},
         "schedule_names": {s: data.schedule_name(s) for s in data.schedules()},
         "schedule_args": {s: data.schedule_args(s) for s in data.schedules()},
-        "counts": {status: sum(t.status == status for t in data.trials)
+        "counts": {status: sum(t.status == status for t in everything)
                    for status in ("completed", "diverged", "failed", "running", "pending")},
-        "missing": missing,
-        "results": results, "validation": validation, "best_baseline": best,
-        "comparisons": comps, "alpha": ALPHA, "low_power_n": LOW_POWER_N,
-        "convergence": conv, "cost_reference": reference, "cost_ratio": cost_ratios(conv, reference),
-        "profiles": profiles(conv, data.schedules()),
-        "curves": curves(data, study_dir),
-        "claims": claims(data.plan, results, best, data.schedules("proposed")),
+        "missing": [{"trial_id": t.trial_id, "task": t.task, "schedule": t.schedule, "seed": t.seed,
+                     "status": t.status, "error": t.error, "track": t.track, "phase": t.phase}
+                    for t in everything if not t.completed],
+        "alpha": ALPHA, "low_power_n": LOW_POWER_N, "track_names": TRACK_NAMES,
+        "tracks": tracks, "decides": decides, "tuning": tuning_table(data, primary_metric),
     }
-    analysis["conclusion"] = conclude(analysis)
+    view = track_view(analysis)
+    analysis["claims"] = claims(data.plan, view["results"], view["best_baseline"], data.schedules("proposed"))
+    analysis["conclusion"] = conclude(view)
+    analysis["verdict"] = verdict(analysis)
     return analysis

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lrlab.report import convergence_sections, plan_sections, result_sections
+from lrlab.analysis.study import track_view
+from lrlab.report import convergence_sections, plan_sections, result_sections, tuning_sections
 from lrlab.report.code_changes import code_changes
 from lrlab.report.document import Block, Bullets, Code, Heading, Paragraph, table
 from lrlab.report.formatting import literal, mean_with_ci
 from lrlab.report.plot_sections import DrawnPlots, plots_section
-
-
-def conclusion(analysis: dict[str, Any]) -> list[Block]:
-    """The analysis' conclusion lines, verbatim, one paragraph each."""
-    return [Heading(2, "Conclusion"), *(Paragraph(line) for line in analysis["conclusion"]["lines"])]
+from lrlab.report.verdict_sections import conclusion_section, verdict_section
 
 
 def missing(analysis: dict[str, Any]) -> list[Block]:
@@ -24,10 +21,14 @@ def missing(analysis: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = [Heading(2, "Missing Trials"), Paragraph(
         f"{len(rows)} planned trial(s) did not complete. They are reported, not dropped: results and "
         "comparisons use only the completed ones (comparisons only the seeds where both sides "
-        "completed), and times to target count diverged trials as never reaching it.")]
-    blocks.append(table(["trial", "task", "schedule", "seed", "status", "error (first line)"],
-                        [[f"`{m['trial_id']}`", m["task"], m["schedule"], str(m["seed"]), m["status"],
-                          (m["error"] or "-").splitlines()[0]] for m in rows]))
+        "completed), times to target count diverged trials as never reaching it, a tuning "
+        "configuration with a failed or diverged trial scores worst, and the aggregate across tasks "
+        "scores a diverged run 0.")]
+    names = analysis.get("track_names", {})
+    blocks.append(table(["trial", "task", "schedule", "seed", "track / phase", "status", "error (first line)"],
+                        [[f"`{m['trial_id']}`", m["task"], m["schedule"], str(m["seed"]),
+                          f"{names.get(m.get('track', 'given'), m.get('track', 'given'))} / {m.get('phase', 'evaluation')}",
+                          m["status"], (m["error"] or "-").splitlines()[0]] for m in rows]))
     details = [f"{m['trial_id']} ({m['task']} / {m['schedule']} / seed {m['seed']}, {m['status']}):\n{m['error']}"
                for m in rows if m["error"]]
     if details:
@@ -69,19 +70,25 @@ def claimed_vs_measured(analysis: dict[str, Any]) -> list[Block]:
 
 
 def build_document(analysis: dict[str, Any], drawn: DrawnPlots) -> list[Block]:
-    """Every block of the report, in order."""
+    """Every block of the report, in order: the verdict first, then the seeds' sections filled
+    from the deciding track (tuned, when the plan tunes), then the as-given track's summary."""
+    view = track_view(analysis)
     return [
         *plan_sections.head(analysis),
+        *verdict_section(analysis),
         *plan_sections.idea(analysis),
-        *plan_sections.plan(analysis),
-        *result_sections.results(analysis),
-        *result_sections.benchmark(analysis),
+        *plan_sections.plan(view),
+        *tuning_sections.plan_subsection(analysis),
+        *result_sections.results(view),
+        *result_sections.benchmark(view),
+        *tuning_sections.tuning_section(analysis),
         *claimed_vs_measured(analysis),
-        *result_sections.statistics(analysis),
-        *convergence_sections.convergence(analysis),
-        *convergence_sections.across_tasks(analysis, drawn.profile),
-        *plots_section(analysis, drawn),
-        *code_changes(analysis),
-        *conclusion(analysis),
+        *result_sections.statistics(view),
+        *result_sections.other_tracks(analysis),
+        *convergence_sections.convergence(view),
+        *convergence_sections.across_tasks(view, drawn.profile),
+        *plots_section(view, drawn),
+        *code_changes(view),
+        *conclusion_section(analysis),
         *missing(analysis),
     ]

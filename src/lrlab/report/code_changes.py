@@ -56,6 +56,18 @@ def hparams(analysis: dict[str, Any], task: str) -> dict[str, Any]:
     return {**analysis["plan"].get("defaults", {}), **(task_entry(analysis, task).get("hparams") or {})}
 
 
+def adopted(analysis: dict[str, Any], task: str, label: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(registry name, arguments, settings) of schedule ``label`` on ``task`` as the deciding track ran
+    it: the plan's, with the tuned configuration's rate and arguments in the tuned track."""
+    from lrlab.analysis.verdict import chosen_config
+
+    args, hp = dict(analysis["schedule_args"][label]), hparams(analysis, task)
+    config = chosen_config(analysis, task, label) if analysis.get("track") == "tuned" else None
+    if config is not None:
+        args, hp = {**args, **config["args"]}, {**hp, "lr": config["lr"]}
+    return analysis["schedule_names"][label], args, hp
+
+
 def _optimizer(hp: dict[str, Any]) -> tuple[str, str]:
     from lrlab.schedulers.optimizers import OPTIMIZERS
 
@@ -224,19 +236,20 @@ def code_changes(analysis: dict[str, Any]) -> list[Block]:
             f"change** is proposed: keep each task's best baseline ({kept})."))
         return blocks
     label = winner["schedule"]
-    name, args = analysis["schedule_names"][label], analysis["schedule_args"][label]
     task = winner["tasks"][0]
-    hp = hparams(analysis, task)
     baseline = best[task]["schedule"]
-    base_name, base_args = analysis["schedule_names"][baseline], analysis["schedule_args"][baseline]
+    name, args, hp = adopted(analysis, task, label)
+    base_name, base_args, base_hp = adopted(analysis, task, baseline)
+    where = ("the configuration its tuning chose on " + task if analysis.get("track") == "tuned"
+             else "its plan arguments")
     blocks.append(Paragraph(
         f"**{label}** beat the best baseline significantly on {', '.join(winner['tasks'])} and lost "
-        f"significantly on none (see the Conclusion), so the change adopts it with its plan arguments "
-        f"({', '.join(f'`{k}={literal(v)}`' for k, v in args.items()) or 'defaults'}). The snippets use "
-        f"{task}'s settings; before is {task}'s best baseline, **{baseline}**. The scheduler is fed "
+        f"significantly on none (see the Conclusion), so the change adopts it with {where} "
+        f"(lr={literal(hp.get('lr'))}; {', '.join(f'`{k}={literal(v)}`' for k, v in args.items()) or 'default arguments'}). "
+        f"The snippets use {task}'s settings; before is {task}'s best baseline, **{baseline}**. The scheduler is fed "
         f"exactly what {name} needs: {', '.join(sorted(schedule_needs(name, args))) or 'nothing'}."))
-    blocks += _file("train.py", baseline_loop(base_name, base_args, hp).text(), lrlab_loop(name, args, hp).text())
-    blocks += _file("train_hf.py", _trainer_before(base_name, hp), _trainer_after(name, args, hp))
+    blocks += _file("train.py", baseline_loop(base_name, base_args, base_hp).text(), lrlab_loop(name, args, hp).text())
+    blocks += _file("train_hf.py", _trainer_before(base_name, base_hp), _trainer_after(name, args, hp))
     if not hf_callback_exists():
         blocks.append(Paragraph("The `Trainer` snippet shows the intended usage: `lrlab.integrations.hf` "
                                 "(`AdaptiveLRCallback`) is not part of this version of lrlab yet."))

@@ -42,7 +42,8 @@ def convergence(analysis: dict[str, Any]) -> list[Block]:
         "the adjustments are means over the ended trials. Time per step is the median over ended trials "
         + (f"of each trial's median step time, and its ratio to **{reference}** on the same task."
            if reference else "of each trial's median step time (the plan has no constant baseline to "
-           "compare it with).") + " Wall-clock figures depend on the machine and on the trials "
+           "compare it with).") + " Times to target are in epochs and optimizer steps, which do not depend on the machine; "
+        "wall-clock figures (time per step) are costs, and depend on the machine and on the trials "
         "running beside each other.")]
     for task in analysis["tasks"]:
         per_schedule = analysis["convergence"][task]
@@ -52,9 +53,8 @@ def convergence(analysis: dict[str, Any]) -> list[Block]:
         for name, c in per_schedule.items():
             rows.append([name, _reached(c), time_or_never(c["epochs_to_target"]["median_of_reached"]),
                          time_or_never(c["steps_to_target"]["median_of_reached"]),
-                         time_or_never(c["seconds_to_target"]["median_of_reached"]),
                          ", ".join(time_or_never(v) for v in c["epochs_to_target"]["values"]) or NA])
-        blocks.append(table(["schedule", "reached", "median epochs", "median steps", "median seconds",
+        blocks.append(table(["schedule", "reached", "median epochs", "median steps",
                              "epochs to target, each ended trial (by seed)"], rows))
         rows = []
         for name, c in per_schedule.items():

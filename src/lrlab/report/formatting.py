@@ -71,12 +71,16 @@ def plus_minus(entry: dict[str, Any], digits: int = 4) -> str:
         '0.9 ± 0.05'
         >>> plus_minus({"mean": 0.9, "ci_low": float("nan"), "ci_high": float("nan"), "n": 1})
         '0.9 (n=1)'
+        >>> plus_minus({"mean": 0.99, "ci_low": 0.97, "ci_high": 1.0, "n": 3})   # cut at 1
+        '0.99 [0.97, 1]'
     """
     mean, low, high = entry.get("mean"), entry.get("ci_low"), entry.get("ci_high")
     if not finite(mean):
         return NA
     if not (finite(low) and finite(high)):
         return f"{num(mean, digits)} (n={entry.get('n', 0)})"
+    if not math.isclose(mean - low, high - mean, rel_tol=1e-6, abs_tol=1e-12):
+        return mean_with_ci(entry, digits)  # cut at the metric's range: no longer mean ± half-width
     return f"{num(mean, digits)} ± {num((high - low) / 2, digits)}"
 
 

@@ -106,15 +106,21 @@ def plan(analysis: dict[str, Any]) -> list[Block]:
     blocks += [Heading(3, "2. Methodology")]
     if _text(p.get("methodology"), ""):
         blocks.append(Paragraph(_text(p.get("methodology"), "")))
+    evaluation = len(tasks) * (len(proposed) + len(baselines)) * len(p.get("seeds", []))
+    tuned = (f" The plan tunes (see 7. Tuning): every schedule is also evaluated at the configuration its "
+             f"tuning chose, on the same seeds, and that **tuned** track decides; with the tuning trials the study "
+             f"has {total} trials." if p.get("tuning") else f" {total} planned trials in all.")
     blocks.append(Paragraph(
-        f"Every schedule trains on every task with every seed: {len(tasks)} task(s) x "
-        f"{len(proposed) + len(baselines)} schedule(s) x {len(p.get('seeds', []))} seed(s) = {total} planned trials. "
-        "Each proposed schedule is compared with each baseline on the same seeds (paired). The paired "
-        f"t-test decides, Holm-corrected within each family and split at alpha = {analysis['alpha']}: the "
-        "**primary** family is each task's target metric, the **secondary** family every other metric. The "
-        "Wilcoxon signed-rank test, a bootstrap 95% interval of the mean difference and the effect size "
-        "(Cohen's d_z) are reported beside it. The best baseline of each task and any winner are chosen on "
-        "the validation split; the test split is evaluated once per trial, at the end, and only reported."))
+        f"Every schedule trains on every task with every evaluation seed: {len(tasks)} task(s) x "
+        f"{len(proposed) + len(baselines)} schedule(s) x {len(p.get('seeds', []))} seed(s) = {evaluation} trials "
+        f"with the plan's settings (the **as given** track).{tuned} "
+        "Each proposed schedule is compared with the task's best baseline on the same seeds (paired). The "
+        f"paired t-test decides, Holm-corrected within each family and split at alpha = {analysis['alpha']}: "
+        "the **primary** family is each proposed schedule against the best baseline on the task's primary "
+        "metric, the **secondary** family the other baselines and metrics. The Wilcoxon signed-rank test, a "
+        "bootstrap 95% interval of the mean difference and the effect size (Cohen's d_z) are reported beside "
+        "it. The best baseline of each task and any winner are chosen on the validation split; the test split "
+        "is evaluated once per trial, at the end, and only reported."))
     blocks.append(Bullets(tuple(
         [f"proposed: {', '.join(f'**{s}**' for s in proposed)}",
          f"baselines: {', '.join(f'**{s}**' for s in baselines)}"])))

@@ -94,8 +94,9 @@ def confirmation_plan(analysis: dict[str, Any]) -> dict[str, Any]:
     plan["schedules"] = ([s for s in plan["schedules"] if label(s) == winner]
                          + [s for s in plan["schedules"] if s["role"] == "baseline" and label(s) in best])
     seeds = plan.get("seeds") or [0]
+    used = [*seeds, *((plan.get("tuning") or {}).get("seeds") or [])]  # tuning seeds are not fresh either
     count = max(CONFIRMATION_SEEDS, 2 * len(seeds))
-    plan["seeds"] = list(range(max(seeds) + 1, max(seeds) + 1 + count))
+    plan["seeds"] = list(range(max(used) + 1, max(used) + 1 + count))
     plan["name"] = f"{plan['name']}-confirm"
     if plan.get("title"):
         plan["title"] = f"Confirmation: {winner} vs. the best baselines ({plan['title']})"

@@ -71,7 +71,7 @@ def draw_plots(analysis: dict[str, Any], study_dir: Path) -> DrawnPlots:
         conv = analysis["convergence"].get(task, {})
         if conv and any(c["ended"] for c in conv.values()):
             path, img = image(f"{prefix}-time-to-target", f"time to target on {task}",
-                              f"Median epochs (left) and seconds (right) to the target on {task}, over the "
+                              f"Median epochs (left) and optimizer steps (right) to the target on {task}, over the "
                               "trials that reached it; above each bar: reached/ended trials; 'never': none "
                               "reached it.")
             plots.plot_time_to_target(conv, styles, f"{task}: time to target", path=path)

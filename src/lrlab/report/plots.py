@@ -143,12 +143,12 @@ def plot_signals(lr_path: dict[str, Any], title: str, color: str = PALETTE[0]) -
 @_styled
 def plot_time_to_target(convergence: dict[str, dict[str, Any]], styles: dict[str, dict[str, str]],
                         title: str) -> Figure:
-    """Median epochs and seconds to target of the trials that reached it; ``k/n`` reached on top."""
+    """Median epochs and optimizer steps to target of the trials that reached it; ``k/n`` reached on top."""
     figure = _figure()
     axes = figure.subplots(1, 2)
     names = list(convergence)
     for ax, key, label in ((axes[0], "epochs_to_target", "epochs to target"),
-                           (axes[1], "seconds_to_target", "seconds to target")):
+                           (axes[1], "steps_to_target", "steps to target")):
         heights = [convergence[n][key]["median_of_reached"] for n in names]
         drawn = [h if h is not None else 0.0 for h in heights]
         bars = ax.bar(range(len(names)), drawn, color=[styles[n]["color"] for n in names])

@@ -52,25 +52,65 @@ INTRO = ("Test-split metrics, evaluated once on each trial's final model, with k
          "metrics after the last epoch; the validation primary metric is what decides.")
 
 
+def _track_note(analysis: dict[str, Any]) -> str:
+    if analysis.get("track") == "tuned":
+        return ("Tuned track: each schedule at the configuration its tuning chose, on the evaluation seeds "
+                "(the as-given track is summarised after the Statistical Analysis). ")
+    return ""
+
+
 def results(analysis: dict[str, Any]) -> list[Block]:
-    return [Heading(2, "Results"), Paragraph(f"The proposed schedule(s). {INTRO}"),
+    return [Heading(2, "Results"), Paragraph(f"{_track_note(analysis)}The proposed schedule(s). {INTRO}"),
             *_per_task(analysis, analysis["proposed"])]
 
 
-def benchmark(analysis: dict[str, Any]) -> list[Block]:
-    blocks: list[Block] = [Heading(2, "Benchmark Results"), Paragraph(f"The baselines. {INTRO}")]
-    blocks += _per_task(analysis, analysis["baselines"])
+def _best_lines(analysis: dict[str, Any]) -> list[str]:
     lines = []
     for task in analysis["tasks"]:
         best = analysis["best_baseline"].get(task)
         if best is None:
             lines.append(f"{task}: no baseline completed a trial, so there is no best baseline")
         else:
-            lines.append(f"{task}: **{best['schedule']}** (mean validation {best['metric']} {num(best['value'])})")
+            on = best.get("chosen_on", "evaluation seeds")
+            lines.append(f"{task}: **{best['schedule']}** (mean validation {best['metric']} {num(best['value'])} "
+                         f"on the {on})")
+    return lines
+
+
+def benchmark(analysis: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = [Heading(2, "Benchmark Results"), Paragraph(f"{_track_note(analysis)}The baselines. {INTRO}")]
+    blocks += _per_task(analysis, analysis["baselines"])
     blocks.append(Heading(3, "Best baseline per task"))
-    blocks.append(Paragraph("Chosen on the mean final validation primary metric; the test split took no part "
-                            "in the choice."))
-    blocks.append(Bullets(tuple(lines)))
+    blocks.append(Paragraph(
+        "Chosen on the final validation primary metric — on the tuning seeds in the tuned track (so the "
+        "evaluation seeds that test it did not choose it), on the evaluation seeds' means where there was no "
+        "tuning; equal values go to the baseline listed first in the plan. The test split took no part."))
+    blocks.append(Bullets(tuple(_best_lines(analysis))))
+    return blocks
+
+
+def other_tracks(analysis: dict[str, Any]) -> list[Block]:
+    """The tracks that did not decide (as given, when the plan tunes), in brief: every schedule's
+    validation and test metrics per task, the best baseline, and the deciding comparisons."""
+    from lrlab.analysis.study import track_view
+
+    blocks: list[Block] = []
+    for name in analysis["tracks"]:
+        if name == analysis["decides"]:
+            continue
+        view = track_view(analysis, name)
+        label = analysis["track_names"][name]
+        blocks += [Heading(2, f"The {label.title().replace(' ', '-')} Track"), Paragraph(
+            "Every schedule with the plan's own settings (no tuning) on the same evaluation seeds: what a user "
+            "who drops a schedule in at the plan's rate gets. Its best baseline was chosen on these seeds' "
+            "validation means. The verdict table above sets its comparisons beside the tuned ones.")]
+        schedules = [*analysis["proposed"], *analysis["baselines"]]
+        for task in analysis["tasks"]:
+            blocks += [Heading(3, f"{task} ({label})"), _metric_table(view, task, schedules)]
+        blocks.append(Bullets(tuple(_best_lines(view))))
+        primary = [c for c in view["comparisons"] if c["family"] == "primary"]
+        blocks += [Heading(3, f"Deciding comparisons ({label})"),
+                   table(COLUMNS, [_row(c, view["best_baseline"]) for c in primary] or [["-"] * len(COLUMNS)])]
     return blocks
 
 
@@ -105,16 +145,18 @@ def statistics(analysis: dict[str, Any]) -> list[Block]:
     primary = [c for c in analysis["comparisons"] if c["family"] == "primary"]
     secondary = [c for c in analysis["comparisons"] if c["family"] == "secondary"]
     blocks: list[Block] = [Heading(2, "Statistical Analysis"), Paragraph(
-        "Each row compares a proposed schedule with a baseline over the seeds where both completed "
-        "(paired by seed): mean diff = proposed − baseline in the metric's units (for a loss, lower is "
+        f"{_track_note(analysis)}Each row compares a proposed schedule with a baseline over the seeds where both "
+        "completed (paired by seed): mean diff = proposed − baseline in the metric's units (for a loss, lower is "
         "better; the verdict accounts for it). The paired t-test decides after Holm's correction within "
         f"its family and split, at alpha = {analysis['alpha']}; the Wilcoxon signed-rank p, the bootstrap "
-        "95% interval and Cohen's d_z are reported beside it. The validation split decides; the test "
+        "95% interval and Cohen's d_z are reported beside it. The **primary** family holds the comparisons "
+        "that decide: each proposed schedule against the task's best baseline on the task's primary metric; "
+        "the **secondary** family the other baselines and metrics. The validation split decides; the test "
         "split is reported only.")]
-    blocks += [Heading(3, "Primary comparisons (each task's target metric)"),
+    blocks += [Heading(3, "Primary comparisons (each proposed schedule vs the task's best baseline)"),
                table(COLUMNS, [_row(c, best) for c in primary] or [["-"] * len(COLUMNS)])]
     blocks += _notes(analysis, primary)
-    blocks.append(Heading(3, "Secondary comparisons (every other metric)"))
+    blocks.append(Heading(3, "Secondary comparisons (the other baselines, the other metrics)"))
     blocks.append(Details(f"{len(secondary)} secondary comparisons (Holm-corrected as their own family)",
                           (table(COLUMNS, [_row(c, best) for c in secondary] or [["-"] * len(COLUMNS)]),)))
     return blocks

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lrlab.analysis.study import track_view
 from lrlab.report.build import build_document
 from lrlab.report.document import Block, images, section_titles, to_plain
 from lrlab.report.formatting import json_safe
@@ -33,7 +34,7 @@ def report_json(analysis: dict[str, Any], blocks: list[Block]) -> str:
 
 def render_files(analysis: dict[str, Any], study_dir: Path) -> list[Path]:
     """Draw the plots and write the three report files for ``analysis`` into ``study_dir``."""
-    drawn = draw_plots(analysis, study_dir)
+    drawn = draw_plots(track_view(analysis), study_dir)
     blocks = build_document(analysis, drawn)
     pngs = {image.path: (study_dir / image.path).read_bytes() for image in images(blocks)}
     texts = {"report.md": render_markdown(blocks), "report.html": render_html(blocks, pngs),
