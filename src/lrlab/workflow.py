@@ -33,6 +33,7 @@ def run_and_report(plan: str | Path | None = None, out: str | Path | None = None
     where trials run (see :func:`~lrlab.study.runner.run_study`).
     """
     from lrlab.report import write_report
+    from lrlab.report.write import verdict_lines
 
     stream = stream or sys.stderr
     study = run_plan_file(plan, out, workers=workers, device=device, stream=stream, executor=executor,
@@ -40,6 +41,8 @@ def run_and_report(plan: str | Path | None = None, out: str | Path | None = None
     if study.interrupted:
         return Outcome(study)
     written = write_report(study.out_dir)
+    for line in verdict_lines(study.out_dir):
+        print(f"verdict: {line}", file=stream)
     for path in written:
         if path.suffix in (".md", ".html"):
             print(f"report: {path}", file=stream)

@@ -65,3 +65,20 @@ def write_report(study_dir: str | Path) -> list[Path]:
     if not study_dir.is_dir():
         raise FileNotFoundError(f"{study_dir}: no such folder")
     return render_files(analyze(study_dir), study_dir)
+
+
+def verdict_lines(study_dir: str | Path) -> list[str]:
+    """The report's recommendation per task, one plain line each (for the terminal after a run)."""
+    data = json.loads((Path(study_dir) / "report.json").read_text(encoding="utf-8"))
+    verdict = data["analysis"].get("verdict") or {}
+    lines = []
+    for entry in verdict.get("tasks", []):
+        rec = entry.get("recommendation")
+        if not rec:
+            continue
+        worse = [r["schedule"] for r in entry["rows"] if r["tracks"][verdict["decides"]]["verdict"] == "worse"]
+        config = rec.get("config")
+        tuned = f" (lr {config['lr']:g})" if config else ""
+        lines.append(f"{entry['task']}: use {rec['schedule']}{tuned}; {rec['why']}"
+                     + (f"; worse: {', '.join(worse)}" if worse else ""))
+    return lines

@@ -19,7 +19,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -154,17 +154,8 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
         store.bind_plan(plan.hash, json.dumps(plan.model_dump(mode="json"), sort_keys=True), plan_text)
         if plan.tuning is not None:
             store.save_configs(configurations(plan))
-        roles = {s.key: s.role for s in plan.schedules}
-        known: set[str] = set()
-
-        def newly_known() -> list[PlannedTrial]:
-            """Register the trials the protocol knows now that were not known before; return them."""
-            fresh = [t for t in expand(plan, _outcomes(store), device) if t.spec.trial_id not in known]
-            store.register([t.spec for t in fresh], roles, {t.spec.trial_id: _place(t) for t in fresh})
-            known.update(t.spec.trial_id for t in fresh)
-            return fresh
-
-        first = newly_known()
+        frontier = _Frontier(plan, store, device)
+        first = frontier.grow()
         todo = [t for t in first if store.status(t.spec.trial_id) not in FINAL]
         total = planned_count(plan)
         skipped = len(first) - len(todo)
@@ -174,7 +165,7 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
         if todo:
             pool = open_executor(executor, plan.resources, workers, total - skipped, address)
             _run_trials(todo, store, out_dir, trials_root(plan, out_dir), pool,
-                        plan.budget.max_study_seconds, started, stream, outcome, total, newly_known)
+                        plan.budget.max_study_seconds, started, stream, outcome, total, frontier)
         outcome.counts = store.counts()
         outcome.seconds = time.monotonic() - started
         return outcome
@@ -182,21 +173,50 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
         store.close()
 
 
-def _outcomes(store: Store) -> dict[str, Outcome]:
-    return {tid: Outcome(status, summary) for tid, (status, summary) in store.ended("tuning").items()}
+class _Frontier:
+    """The trials the protocol knows so far, registered in the store as they become known, and the
+    tuning rungs still open: a rung's end is what makes new trials known (the next rung, or the
+    chosen configuration's evaluation), so the protocol is asked again only then."""
 
+    def __init__(self, plan: Plan, store: Store, device: str) -> None:
+        self.plan, self.store, self.device = plan, store, device
+        self.roles = {s.key: s.role for s in plan.schedules}
+        self.known: set[str] = set()
+        self.open: Counter[tuple[str, str, int | None]] = Counter()  # unfinished tuning trials per rung
+        self.rung_of: dict[str, tuple[str, str, int | None]] = {}
 
-def _place(trial: PlannedTrial) -> dict[str, Any]:
-    return {"track": trial.track, "phase": trial.phase, "config": trial.config, "rung": trial.rung}
+    def grow(self) -> list[PlannedTrial]:
+        """Register the trials the protocol knows now that were not known before; return them."""
+        outcomes = {tid: Outcome(status, summary) for tid, (status, summary) in self.store.ended("tuning").items()}
+        fresh = [t for t in expand(self.plan, outcomes, self.device) if t.spec.trial_id not in self.known]
+        self.store.register([t.spec for t in fresh], self.roles,
+                            {t.spec.trial_id: {"track": t.track, "phase": t.phase, "config": t.config, "rung": t.rung}
+                             for t in fresh})
+        self.known.update(t.spec.trial_id for t in fresh)
+        for t in fresh:
+            if t.phase == "tuning" and t.spec.trial_id not in outcomes:
+                key = (t.spec.task_label, t.spec.schedule_label, t.rung)
+                self.open[key] += 1
+                self.rung_of[t.spec.trial_id] = key
+        return fresh
+
+    def ended(self, spec: TrialSpec) -> list[PlannedTrial]:
+        """A trial ended: the trials that became known (none unless it closed a tuning rung)."""
+        key = self.rung_of.pop(spec.trial_id, None)
+        if key is None:
+            return []
+        self.open[key] -= 1
+        return self.grow() if self.open[key] == 0 else []
 
 
 def _run_trials(todo: list[PlannedTrial], store: Store, out_dir: Path, checkpoints: Path, executor: Any,
                 max_seconds: float | None, started: float, stream: TextIO, outcome: StudyOutcome,
-                total: int, newly_known: Callable[[], list[PlannedTrial]]) -> None:
+                total: int, frontier: _Frontier) -> None:
     """The driver loop, for either executor: keep ``executor.workers`` trials running, store each
-    result as it comes back, and queue the trials each result makes known (``newly_known``; they go
-    first: a tuning rung or a tuned evaluation waits on nothing else). Trials keep their checkpoints
-    under ``checkpoints``."""
+    result as it comes back, and queue the trials each result makes known (they go first: a tuning
+    rung or a tuned evaluation waits on nothing else). Trials keep their checkpoints under
+    ``checkpoints``; TensorBoard events are written for evaluation trials (not tuning ones, which
+    are many, short, and summarised in the report's Tuning section)."""
     lost: list[str] = []  # Ray: trials whose worker died more often than Ray retries
     progress = StudyProgress(total, outcome.skipped, stream)
     pending: dict[Future[TrialResult], TrialSpec] = {}
@@ -233,12 +253,12 @@ def _run_trials(todo: list[PlannedTrial], store: Store, out_dir: Path, checkpoin
                     progress.finished_trial(_label(spec), "lost", spec.trial_id)
                     continue
                 store.write_result(result)
-                write_events(result, trial_dir(out_dir, spec) / "tensorboard")
+                if spec.phase != "tuning":
+                    write_events(result, trial_dir(out_dir, spec) / "tensorboard")
                 progress.finished_trial(_label(spec), result.status, spec.trial_id)
-                if spec.phase == "tuning":
-                    fresh = newly_known()
-                    queue[:0] = [t.spec for t in fresh if store.status(t.spec.trial_id) not in FINAL]
-                    progress.skip(sum(store.status(t.spec.trial_id) in FINAL for t in fresh))
+                fresh = frontier.ended(spec)
+                queue[:0] = [t.spec for t in fresh if store.status(t.spec.trial_id) not in FINAL]
+                progress.skip(sum(store.status(t.spec.trial_id) in FINAL for t in fresh))
             fill()
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
