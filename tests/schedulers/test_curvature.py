@@ -60,7 +60,7 @@ def test_hessian_mode_finds_the_top_eigenvalue_and_keeps_rng_and_grads():
     model = torch.nn.Linear(6, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     sched = CurvatureLR(opt, mode="hessian", hessian_interval=5, hessian_iters=20, smoothing=0.0, max_lr=10.0)
-    assert sched.needs == {"grads", "loss_closure"}
+    assert sched.needs == {"grads", "loss_closure", "val_metrics", "loss"}  # its own, and the guard's
     for step in range(10):
         opt.zero_grad(set_to_none=True)
         F.mse_loss(model(x), y).backward()

@@ -6,18 +6,25 @@ for gradients read by the optimizer hook) and a pure rule that turns measurement
 parameter group (so groups stay in proportion), keeps every rate inside ``[min_lr, max_lr]``,
 holds decisions back during warm-up, logs every change, and saves and restores every bit of
 state so that a resumed run follows the same learning-rate path.
+
+Schedulers whose rule can take the rate above its initial value (``can_raise``) are watched by
+the guard (:mod:`lrlab.schedulers.guard`), on by default: when the monitored validation metric
+(or, in a loop without evaluations, the smoothed training loss) degrades past a tolerance from its
+best, the rate returns to the best point's and raises are held off for a while. ``guard=False``
+turns it off; schedulers that cannot raise the rate are never guarded and run exactly as before.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
+from lrlab.schedulers.decision import Decision
+from lrlab.schedulers.guard import GUARD_NEEDS, Guard
 from lrlab.signals import register_gradient_hook
 
 #: Keyword arguments ``observe`` accepts, and what each is.
@@ -30,15 +37,6 @@ SIGNALS: dict[str, str] = {
 }
 #: What a scheduler may declare in ``needs``: the signals above, and gradients (read by a hook).
 NEEDS: frozenset[str] = frozenset(SIGNALS) | {"grads"}
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a rule decided: multiply the rate by ``multiplier`` because of ``rule``."""
-
-    multiplier: float
-    rule: str
-    signals: dict[str, float] = field(default_factory=dict)
 
 
 def check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False,
@@ -75,6 +73,14 @@ class AdaptiveLR(LRScheduler):
             initial rate.
         warmup_steps: linear warm-up from ``lr/warmup_steps`` to ``lr`` over this many steps,
             during which no rule fires (default 0).
+        guard: for a scheduler that ``can_raise`` the rate: ``True`` (default) watches the run
+            with :class:`~lrlab.schedulers.guard.Guard`'s defaults (validation accuracy where
+            evaluations report it, else the loss; 50% of the gain since the first check lost
+            and 1.25x worse than the best -> rate back to the best point's, raises held for 3
+            checks and then never above that rate); a mapping or a ``Guard`` sets its arguments;
+            ``False`` turns it off. Ignored by schedulers that cannot raise the rate. While on, a
+            scheduler whose rule does not read ``val_metrics`` also ``needs`` ``val_metrics``
+            and ``loss``.
     """
 
     needs: ClassVar[frozenset[str]] = frozenset()
@@ -82,10 +88,13 @@ class AdaptiveLR(LRScheduler):
     _stateful: ClassVar[tuple[str, ...]] = ()
     _saved = ("last_epoch", "_step_count", "base_lrs", "_last_lr", "scale", "rule_state",
               "adjustments", "signals", "observations", "_is_initial")
+    #: Whether the rule can take the rate above its initial value; subclasses whose arguments
+    #: decide it override this (a property). Only such schedulers are guarded.
+    can_raise: bool = False
 
     def __init__(self, optimizer: Optimizer, *, min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
-                 last_epoch: int = -1) -> None:
+                 guard: bool | Guard | Mapping[str, Any] = True, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not a torch.optim.Optimizer")
         check_int("warmup_steps", warmup_steps, 0)
@@ -111,6 +120,15 @@ class AdaptiveLR(LRScheduler):
         self.adjustments: list[dict[str, Any]] = []
         self.signals: dict[str, float] = {}
         self.observations = 0
+        configured = Guard.from_argument(guard)  # validated even where it will not be used
+        self.guard: Guard | None = configured if self.can_raise else None
+        self.guard_state: dict[str, Any] = self.guard.initial_state() if self.guard else {}
+        # A rule that reads validation metrics gets every check the guard needs already; one that
+        # does not (gradients, logits) may raise between evaluations, or in a loop without any:
+        # the guard asks for both, and falls back to the training loss until an evaluation comes.
+        extra = GUARD_NEEDS if self.guard is not None and "val_metrics" not in self.needs else frozenset()
+        self._guard_only = extra - frozenset(self.needs)  # what only the guard reads
+        self.needs = frozenset(self.needs) | extra
         super().__init__(optimizer, last_epoch)
         self._hook = register_gradient_hook(optimizer, self._read_gradients) if "grads" in self.needs else None
 
@@ -137,8 +155,12 @@ class AdaptiveLR(LRScheduler):
         unknown = set(signals) - set(SIGNALS)
         if unknown:
             raise ValueError(f"unknown signal(s) {sorted(unknown)}; allowed: {sorted(SIGNALS)}")
-        self.observations += 1
-        self._decide(self._observe(**{k: v for k, v in signals.items() if k in self.needs}))
+        needed = {k: v for k, v in signals.items() if k in self.needs}
+        if not (needed and needed.keys() <= self._guard_only):  # the guard's own calls are not the rule's
+            self.observations += 1
+        if self.guard is not None and not self.in_warmup:
+            self._guard_check(needed)
+        self._decide(self._observe(**needed))
 
     def _read_gradients(self, optimizer: Optimizer) -> None:
         self._decide(self._on_gradients(optimizer))
@@ -150,14 +172,49 @@ class AdaptiveLR(LRScheduler):
         if not (math.isfinite(multiplier) and multiplier > 0.0):
             return
         new_scale = min(max(self.scale * multiplier, self.min_scale), self.max_scale)
+        if self.guard is not None and new_scale > self.scale:
+            allowed = self.guard.limit(self.guard_state, self.scale, new_scale)
+            if allowed < new_scale:  # the guard holds this raise back (or part of it)
+                self.guard_state = {**self.guard_state, "blocked": self.guard_state["blocked"] + 1}
+                new_scale = allowed
         if new_scale == self.scale:
             return
+        self._apply(new_scale, decision)
+
+    def _apply(self, new_scale: float, decision: Decision) -> None:
         old_lrs = self._rates(self.scale)
         self.scale = new_scale
         self.adjustments.append({
             "step": self.last_epoch, "old_lr": old_lrs, "new_lr": self._rates(new_scale),
             "rule": decision.rule, "signals": dict(decision.signals),
         })
+
+    # -- the guard ---------------------------------------------------------------------------
+    def _guard_check(self, signals: dict[str, Any]) -> None:
+        """A check on the monitored validation metric, or on a full window of training losses
+        while no validation metric has been seen; a firing is logged even if the rate is already
+        at the best point's (it starts a hold)."""
+        guard, state = self.guard, self.guard_state
+        assert guard is not None
+        val_metrics = signals.get("val_metrics")
+        watched = guard.watch(state, val_metrics) if val_metrics is not None else (state, None)
+        if watched[1] is not None:
+            kind, (state, value) = "val", watched
+        elif signals.get("loss") is not None and state["val"] is None:
+            loss = signals["loss"]
+            # Summed as a tensor if it is one: one read per window, not a device sync per step.
+            loss_sum = state["loss_sum"] + (loss.detach().float() if hasattr(loss, "detach") else float(loss))
+            count = state["loss_count"] + 1
+            if count < guard.loss_window:
+                self.guard_state = {**state, "loss_sum": loss_sum, "loss_count": count}
+                return
+            kind, value = "train", float(loss_sum) / count
+            state = {**state, "loss_sum": 0.0, "loss_count": 0}
+        else:
+            return
+        self.guard_state, decision = guard.check(state, kind, value, self.scale)
+        if decision is not None:
+            self._apply(min(max(self.scale * decision.multiplier, self.min_scale), self.max_scale), decision)
 
     # -- rates out --------------------------------------------------------------------------
     @property
@@ -176,12 +233,15 @@ class AdaptiveLR(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer, as plain values and tensors (loads with weights_only)."""
         state = {key: getattr(self, key) for key in self._saved}
+        state["guard_state"] = self.guard_state
         state["trackers"] = {name: getattr(self, name).state_dict() for name in self._stateful}
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         for key in self._saved:
             setattr(self, key, state_dict[key])
+        if self.guard is not None:  # a checkpoint from before the guard existed has none
+            self.guard_state = state_dict.get("guard_state") or self.guard.initial_state()
         for name, tracker_state in state_dict["trackers"].items():
             getattr(self, name).load_state_dict(tracker_state)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.base import AdaptiveLR, Decision, Guard, check_int, check_range
 from lrlab.schedulers.space import Dimension
 from lrlab.signals import EMA, HessianProbe, SecantCurvature, grad_norm, optimizer_params
 
@@ -73,7 +73,8 @@ class CurvatureLR(AdaptiveLR):
         hessian_iters: power iterations per probe, >= 1 (default 3; warm-started).
         trace_samples: Hutchinson probes per probe, >= 0 (default 1).
         seed: seed of the probes' own generator (default 0).
-        min_lr, max_lr, warmup_steps: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+        min_lr, max_lr, warmup_steps, guard: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+            The guard is on when this scheduler can raise the rate (``policy="set"``).
 
     Example:
         >>> import torch
@@ -106,7 +107,7 @@ class CurvatureLR(AdaptiveLR):
                  interval: int = 10, hessian_interval: int = 100, hessian_iters: int = 3,
                  trace_samples: int = 1, seed: int = 0, min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
-                 last_epoch: int = -1) -> None:
+                 guard: bool | Guard | Mapping[str, Any] = True, last_epoch: int = -1) -> None:
         if mode not in ("secant", "hessian"):
             raise ValueError(f"mode must be 'secant' or 'hessian', got {mode!r}")
         check_range("c", c, 0.0, 2.0, low_open=True, high_open=True)
@@ -132,7 +133,12 @@ class CurvatureLR(AdaptiveLR):
         rates = [float(g.get("initial_lr", g["lr"])) for g in optimizer.param_groups]
         self.reference = max(range(len(rates)), key=rates.__getitem__)
         super().__init__(optimizer, min_lr=min_lr, max_lr=max_lr, warmup_steps=warmup_steps,
-                         last_epoch=last_epoch)
+                         guard=guard, last_epoch=last_epoch)
+
+    @property
+    def can_raise(self) -> bool:  # type: ignore[override]
+        """Follows c/λ̂ up with ``policy="set"``; ``"cap"`` never passes the initial rate."""
+        return self.rule.policy == "set"
 
     def initial_rule_state(self) -> dict[str, Any]:
         return {"steps": 0, "probes": 0, "step_lr": math.nan}

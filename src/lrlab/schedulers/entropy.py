@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from torch import Tensor
 from torch.optim import Optimizer
 
-from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.base import AdaptiveLR, Decision, Guard, check_int, check_range
 from lrlab.schedulers.space import Dimension
 from lrlab.signals import EMA, entropy_and_confidence
 
@@ -80,7 +80,8 @@ class EntropyLR(AdaptiveLR):
         tolerance: how far above its trend entropy may rise in relative mode, in [0, 1] (default 0.01).
         increase_factor: if set, > 1 and <= 2: multiplier when confidently improving (default None: never raise).
         confidence_threshold: mean max-probability that counts as confident, in (0, 1] (default 0.9).
-        min_lr, max_lr, warmup_steps: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+        min_lr, max_lr, warmup_steps, guard: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+            The guard is on when this scheduler can raise the rate (an ``increase_factor`` is set).
 
     Example:
         >>> import torch
@@ -113,7 +114,7 @@ class EntropyLR(AdaptiveLR):
                  tolerance: float = 0.01, increase_factor: float | None = None,
                  confidence_threshold: float = 0.9, min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
-                 last_epoch: int = -1) -> None:
+                 guard: bool | Guard | Mapping[str, Any] = True, last_epoch: int = -1) -> None:
         check_range("threshold", threshold, 0.0, 1.0, low_open=True, high_open=True)
         check_range("factor", factor, 0.0, 1.0, low_open=True, high_open=True)
         check_int("interval", interval, 1)
@@ -130,7 +131,12 @@ class EntropyLR(AdaptiveLR):
         self.entropy_ema = EMA(smoothing)
         self.confidence_ema = EMA(smoothing)
         super().__init__(optimizer, min_lr=min_lr, max_lr=max_lr, warmup_steps=warmup_steps,
-                         last_epoch=last_epoch)
+                         guard=guard, last_epoch=last_epoch)
+
+    @property
+    def can_raise(self) -> bool:  # type: ignore[override]
+        """Raises only with an ``increase_factor``."""
+        return self.rule.increase_factor is not None
 
     def initial_rule_state(self) -> dict[str, Any]:
         return self.rule.initial_state()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from torch.optim import Optimizer
 
-from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.base import AdaptiveLR, Decision, Guard, check_int, check_range
 from lrlab.schedulers.space import Dimension
 from lrlab.signals import GradientNoiseScale, GradientStats, grad_norm, optimizer_params
 
@@ -62,7 +62,8 @@ class GradVarLR(AdaptiveLR):
             over the window), ``"std"`` (its std) or ``"noise_scale"`` (McCandlish et al.'s
             B_simple = tr(Σ)/|G|², costs one parameter-sized buffer).
         tolerance: relative change that counts, in [0, 1) (default 0).
-        min_lr, max_lr, warmup_steps: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+        min_lr, max_lr, warmup_steps, guard: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+            The guard is on when this scheduler can raise the rate (always).
 
     Example:
         >>> import torch
@@ -88,7 +89,7 @@ class GradVarLR(AdaptiveLR):
                  statistic: Statistic = "cv", tolerance: float = 0.0,
                  min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
-                 last_epoch: int = -1) -> None:
+                 guard: bool | Guard | Mapping[str, Any] = True, last_epoch: int = -1) -> None:
         check_int("window", window, 2)
         check_range("factor", factor, 0.0, 1.0, low_open=True, high_open=True)
         if statistic not in ("cv", "std", "noise_scale"):
@@ -100,7 +101,12 @@ class GradVarLR(AdaptiveLR):
         self.stats = GradientStats(window)
         self.noise = GradientNoiseScale(k=window, smoothing=0.0)
         super().__init__(optimizer, min_lr=min_lr, max_lr=max_lr, warmup_steps=warmup_steps,
-                         last_epoch=last_epoch)
+                         guard=guard, last_epoch=last_epoch)
+
+    @property
+    def can_raise(self) -> bool:  # type: ignore[override]
+        """Raises whenever the gradients settle."""
+        return True
 
     def initial_rule_state(self) -> dict[str, Any]:
         return {**self.rule.initial_state(), "seen": 0}

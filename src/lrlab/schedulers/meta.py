@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from torch.optim import Optimizer
 
-from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.base import AdaptiveLR, Decision, Guard, check_int, check_range
 from lrlab.schedulers.policy import (
     DEFAULT_HIDDEN,
     DEFAULT_MULTIPLIERS,
@@ -147,8 +147,9 @@ class MetaLR(AdaptiveLR):
         reward_clip: rewards are clipped to [-reward_clip, reward_clip], > 0 (default 1).
         total_steps: optimizer steps in the run, >= 1, for the progress feature; None (default)
             reads progress as 0. ``make_scheduler("meta", ...)`` passes it on.
-        min_lr, max_lr, warmup_steps: see :class:`~lrlab.schedulers.base.AdaptiveLR` (no decision
-            is taken during warm-up).
+        min_lr, max_lr, warmup_steps, guard: see :class:`~lrlab.schedulers.base.AdaptiveLR` (no
+            decision is taken during warm-up). The guard is on when this scheduler can raise the
+            rate (a multiplier > 1); it reads the validation metrics MetaLR already gets.
 
     Example:
         >>> import torch
@@ -178,7 +179,7 @@ class MetaLR(AdaptiveLR):
                  mode: Literal["min", "max"] | None = None, reward_clip: float = 1.0,
                  total_steps: int | None = None, min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
-                 last_epoch: int = -1) -> None:
+                 guard: bool | Guard | Mapping[str, Any] = True, last_epoch: int = -1) -> None:
         check_range("meta_lr", meta_lr, 0.0, 1.0, low_open=True)
         check_range("baseline_decay", baseline_decay, 0.0, 1.0, high_open=True)
         check_range("reward_clip", reward_clip, 0.0, math.inf, low_open=True, high_open=True)
@@ -219,7 +220,12 @@ class MetaLR(AdaptiveLR):
         self.learn, self.greedy, self.monitor, self.total_steps = learn, greedy, monitor, total_steps
         self.features = MetaFeatures(monitor, mode, reward_clip)
         super().__init__(optimizer, min_lr=min_lr, max_lr=max_lr, warmup_steps=warmup_steps,
-                         last_epoch=last_epoch)
+                         guard=guard, last_epoch=last_epoch)
+
+    @property
+    def can_raise(self) -> bool:  # type: ignore[override]
+        """Raises if any multiplier is > 1."""
+        return max(self.multipliers) > 1.0
 
     def initial_rule_state(self) -> dict[str, Any]:
         return {**self.features.initial_state(), "pending": None, "grad_count": 0,

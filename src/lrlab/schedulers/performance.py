@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from torch.optim import Optimizer
 
-from lrlab.schedulers.base import AdaptiveLR, Decision, check_int, check_range
+from lrlab.schedulers.base import AdaptiveLR, Decision, Guard, check_int, check_range
 from lrlab.schedulers.space import Dimension
 from lrlab.signals import ValidationTrend, generalization_gap
 
@@ -73,7 +73,8 @@ class PerformanceLR(AdaptiveLR):
         threshold: relative improvement that counts, in [0, 1) (default 1e-4).
         gap_tolerance: gap (val loss - train loss) below which no overfitting is declared, >= 0 (default 0).
         gap_patience: consecutive widenings of the gap that count as overfitting, >= 1 (default 2).
-        min_lr, max_lr, warmup_steps: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+        min_lr, max_lr, warmup_steps, guard: see :class:`~lrlab.schedulers.base.AdaptiveLR`.
+            The guard is on when this scheduler can raise the rate (``increase`` > 1).
 
     Example:
         >>> import torch
@@ -102,7 +103,7 @@ class PerformanceLR(AdaptiveLR):
                  threshold: float = 1e-4, gap_tolerance: float = 0.0, gap_patience: int = 2,
                  min_lr: float | Sequence[float] = 0.0,
                  max_lr: float | Sequence[float] | None = None, warmup_steps: int = 0,
-                 last_epoch: int = -1) -> None:
+                 guard: bool | Guard | Mapping[str, Any] = True, last_epoch: int = -1) -> None:
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(f"monitor must be a metric name, got {monitor!r}")
         mode = mode or ("min" if "loss" in monitor else "max")
@@ -119,7 +120,12 @@ class PerformanceLR(AdaptiveLR):
         self.rule = PerformanceRule(increase, decrease, patience, cooldown, gap_tolerance, gap_patience)
         self.trend = ValidationTrend(mode, threshold)
         super().__init__(optimizer, min_lr=min_lr, max_lr=max_lr, warmup_steps=warmup_steps,
-                         last_epoch=last_epoch)
+                         guard=guard, last_epoch=last_epoch)
+
+    @property
+    def can_raise(self) -> bool:  # type: ignore[override]
+        """Raises while improving unless ``increase`` is 1."""
+        return self.rule.increase > 1.0
 
     def initial_rule_state(self) -> dict[str, Any]:
         return self.rule.initial_state()
