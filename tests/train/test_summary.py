@@ -10,6 +10,9 @@ import pytest
 from lrlab.train import Target
 from lrlab.train.summary import (
     best_value,
+    chance_level,
+    collapse_summary,
+    collapsed,
     generalization_gap,
     mean_abs_log_lr_change,
     median_step_seconds,
@@ -100,6 +103,7 @@ def test_summarize_collects_every_key() -> None:
         "n_adjustments": 1, "mean_abs_log_lr_change": math.log(2), "wall_seconds": 12.5,
         "seconds_per_step": 0.2, "peak_rss_mb": 100.0, "cuda_peak_mb": None, "gpu_util": None,
         "stopped": "epochs", "steps": 3, "epochs_run": 6,
+        "collapsed": None, "chance": None, "chance_metric": "accuracy",  # no class counts given
     }
 
 
@@ -109,3 +113,70 @@ def test_summarize_of_a_trial_that_failed_before_training() -> None:
     assert summary["final_val"] == {} and summary["best_val_loss"] is None
     assert summary["steps"] == 0 and summary["epochs_run"] == 0 and summary["stopped"] == "failed"
     assert summary["seconds_per_step"] is None and summary["stability"] is None
+
+
+# -- collapsed: a finite run that ended no better than chance ------------------------------------
+def test_chance_level_is_the_best_score_of_a_constant_prediction() -> None:
+    counts = [60, 30, 10]
+    assert chance_level("accuracy", counts) == 0.6
+    assert chance_level("loss", counts) == pytest.approx(-(0.6 * math.log(0.6) + 0.3 * math.log(0.3) + 0.1 * math.log(0.1)))
+    assert chance_level("macro_f1", counts) == pytest.approx((2 * 0.6 / 1.6) / 3)
+    assert chance_level("roc_auc", [5, 5]) == 0.5
+    assert chance_level("wer", counts) is None and chance_level("accuracy", [0, 0]) is None
+
+
+def test_chance_loss_and_f1_agree_with_the_metrics_of_a_constant_model() -> None:
+    """The closed forms equal what lrlab's metrics give a model that ignores its input."""
+    import torch
+
+    from lrlab.tasks import compute_metrics
+
+    y = torch.tensor([0] * 60 + [1] * 30 + [2] * 10)
+    prior = torch.tensor([0.6, 0.3, 0.1]).log().expand(len(y), 3)  # predicts the class prior
+    metrics = compute_metrics(prior, y, ["loss", "accuracy", "macro_f1"])
+    assert metrics["loss"] == pytest.approx(chance_level("loss", [60, 30, 10]), rel=1e-6)
+    assert metrics["accuracy"] == pytest.approx(chance_level("accuracy", [60, 30, 10]))
+    assert metrics["macro_f1"] == pytest.approx(chance_level("macro_f1", [60, 30, 10]))
+
+
+@pytest.mark.parametrize("value, chance, mode, perfect, expected", [
+    (0.12, 0.102, "max", 1.0, True),    # the issue's collapse: 0.12 with 10 classes
+    (0.146, 0.102, "max", 1.0, True),   # within 5 % of the way to a perfect score (0.1469)
+    (0.16, 0.102, "max", 1.0, False),
+    (0.05, 0.102, "max", 1.0, True),    # below chance
+    (2.28, 2.303, "min", 0.0, True),    # loss of a collapsed model
+    (2.10, 2.303, "min", 0.0, False),
+    (9.0, 2.303, "min", 0.0, True),     # worse than chance, still finite
+    (math.nan, 2.303, "min", 0.0, None),  # diverged: not judged here
+    (0.12, None, "max", 1.0, None),
+    (None, 0.1, "max", 1.0, None),
+])
+def test_collapsed(value, chance, mode, perfect, expected) -> None:
+    assert collapsed(value, chance, mode, perfect) is expected
+
+
+def test_collapse_summary_judges_the_primary_metric() -> None:
+    counts = [50, 50]
+    epochs = [epoch(1, 0.3, 0.9), epoch(2, 0.69, 0.5)]  # learned, then fell to chance
+    by_accuracy = collapse_summary(epochs, None, counts)  # no target: accuracy
+    assert by_accuracy == {"collapsed": True, "chance": 0.5, "chance_metric": "accuracy"}
+    by_loss = collapse_summary(epochs, Target("loss", 0.1, "min"), counts)  # the target's metric
+    assert by_loss["chance_metric"] == "loss" and by_loss["chance"] == pytest.approx(math.log(2))
+    assert by_loss["collapsed"] is True  # 0.69 >= 0.95 x 0.693
+    healthy = collapse_summary(EPOCHS, Target("accuracy", 0.9, "max"), counts)
+    assert healthy["collapsed"] is False
+    no_accuracy = collapse_summary([{"val": {"loss": 0.2}}], None, counts)
+    assert no_accuracy["chance_metric"] == "loss" and no_accuracy["collapsed"] is False
+    assert collapse_summary([], None, counts)["collapsed"] is None
+    assert collapse_summary(epochs, None, None) == {"collapsed": None, "chance": None, "chance_metric": "accuracy"}
+
+
+def test_a_diverged_run_is_not_also_collapsed() -> None:
+    memory = {"peak_rss_mb": 1.0, "cuda_peak_mb": None, "gpu_util": None}
+    epochs = [epoch(1, 0.7, 0.5)]
+    diverged = summarize([], epochs, [], None, stopped="diverged", wall_seconds=0.0, memory=memory,
+                         class_counts=[50, 50])
+    assert diverged["collapsed"] is None and diverged["chance"] is None
+    completed = summarize([], epochs, [], None, stopped="epochs", wall_seconds=0.0, memory=memory,
+                          class_counts=[50, 50])
+    assert completed["collapsed"] is True and completed["chance"] == 0.5

@@ -108,7 +108,19 @@ def test_a_huge_learning_rate_diverges_and_keeps_the_records(make_spec: MakeSpec
     assert len(result.steps) >= 1 and all(math.isfinite(s["loss"]) for s in result.steps)
     assert result.summary["stopped"] == "diverged" and result.summary["steps"] == len(result.steps)
     assert result.summary["wall_seconds"] > 0  # the steps before divergence count
+    assert result.summary["collapsed"] is None  # diverged is its own failure, not also a collapse
     assert (tmp_path / "checkpoint.pt").exists() == bool(result.epochs)
+
+
+def test_a_collapse_to_chance_completes_and_is_flagged(make_spec: MakeSpec, tmp_path: Path) -> None:
+    """Adam at 0.3 on digits: the loss stays finite, every prediction becomes one class."""
+    wrecked = run_trial(make_spec(task="digits", lr=0.3), tmp_path / "a")
+    assert wrecked.status == "completed" and wrecked.test is not None  # it stays in the statistics
+    assert wrecked.summary["collapsed"] is True and wrecked.summary["chance_metric"] == "accuracy"
+    assert wrecked.summary["chance"] == pytest.approx(37 / 360)  # digits' largest class in validation
+    assert wrecked.epochs[-1]["val"]["accuracy"] <= 0.15 and math.isfinite(wrecked.epochs[-1]["val"]["loss"])
+    healthy = run_trial(make_spec(task="digits", lr=0.003), tmp_path / "b")
+    assert healthy.summary["collapsed"] is False and healthy.summary["chance"] == wrecked.summary["chance"]
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

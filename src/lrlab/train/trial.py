@@ -94,6 +94,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     train_seconds = eval_seconds = 0.0  # wall time in optimizer steps / in evaluations, over all resumes
     stopped: str | None = None  # why training ended early: "early_stopping" or "budget"
     scheduler = None
+    class_counts: list[int] | None = None  # of the validation split, for the chance level
     try:
         # -- data, model, loss ----------------------------------------------------------------
         task = get_task(spec.task)
@@ -101,6 +102,8 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         metric_names = _metric_names(spec, task.classification)
         data = task.load_for(spec.model)
         objective = data.objective  # None: classification of in-memory tensors
+        if objective is None:
+            class_counts = torch.bincount(data.val.y.cpu(), minlength=data.num_classes).tolist()
         if objective is None:
             train, val, test = (to_device(split, device) for split in (data.train, data.val, data.test))
         else:
@@ -272,7 +275,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     result.adjustments = list(getattr(scheduler, "adjustments", []))
     result.summary = summarize(result.steps, result.epochs, result.adjustments, spec.target,
                                stopped=stopped, wall_seconds=train_seconds + eval_seconds,
-                               memory=peak_memory(device))
+                               memory=peak_memory(device), class_counts=class_counts)
     # The final evaluation's cost, as the reports give it (runtime, samples and batches per second).
     if result.test is not None:
         eval_batch = EVAL_BATCH if objective is None else spec.batch_size
