@@ -357,9 +357,9 @@ def render_trials(rows: list[dict[str, Any]], phases: dict[str, dict[str, float]
 # -- sections 2 and 3: the default study -----------------------------------------------------------
 
 
-def time_study(workers: int, work_dir: Path | None) -> dict[str, Any]:
-    """``run_study`` of the default plan with ``workers`` processes into a fresh folder."""
-    path = resolve_plan("default")
+def time_study(workers: int, work_dir: Path | None, plan_name: str = "default") -> dict[str, Any]:
+    """``run_study`` of a plan (default: the default study) with ``workers`` processes into a fresh folder."""
+    path = resolve_plan(plan_name)
     plan = load_plan(path)
     with tempfile.TemporaryDirectory(dir=work_dir) as folder:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -369,19 +369,19 @@ def time_study(workers: int, work_dir: Path | None) -> dict[str, Any]:
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     children_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"workers": workers, "wall": wall, "study_seconds": outcome.seconds,
+    return {"plan": plan_name, "workers": workers, "wall": wall, "study_seconds": outcome.seconds,
             "children_cpu": children_cpu, "counts": dict(outcome.counts),
             "trials": sum(outcome.counts.values())}
 
 
-def time_parallel(workers: int, repeats: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def time_parallel(workers: int, repeats: int, plan_name: str = "default") -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """``repeats`` pairs (N workers, 1 worker); N first in even repeats, 1 first in odd ones."""
     pairs = []
     for r in range(repeats):
         order = (workers, 1) if r % 2 == 0 else (1, workers)
         runs = {}
         for count in order:
-            runs[count] = time_study(count, None)
+            runs[count] = time_study(count, None, plan_name)
             print(f"  repeat {r + 1}/{repeats}: {count} worker(s) {runs[count]['wall']:.1f}s wall, "
                   f"{runs[count]['children_cpu']:.1f}s CPU in child processes, {runs[count]['counts']}", flush=True)
         pairs.append((runs[workers], runs[1]))
@@ -445,7 +445,7 @@ def render_study(pairs: list[tuple[dict[str, Any], dict[str, Any]]], workers: in
     return "\n".join([
         "| study | trials | workers | wall time (s), median | per repeat (s) | per trial (s, wall x workers / trials) |",
         "|---|---:|---:|---:|---|---:|",
-        f"| default | {runs[0]['trials']} | {workers} | {statistics.median(walls):.1f} "
+        f"| {runs[0].get('plan', 'default')} | {runs[0]['trials']} | {workers} | {statistics.median(walls):.1f} "
         f"| {', '.join(f'{w:.1f}' for w in walls)} "
         f"| {statistics.median(walls) * workers / runs[0]['trials']:.2f} |",
     ])
@@ -493,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="trial section: also print the N top functions of one run_trial (cProfile)")
     parser.add_argument("--workers", type=int, default=2, help="parallel section: workers vs 1 (default 2)")
+    parser.add_argument("--plan", default="default",
+                        help="parallel section: plan file or shipped plan (default: the default study, ~9 min "
+                             "on 2 workers and twice that on one; a smaller shipped plan such as gradvar is quicker)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="parallel section: measurements of each (default 1; >1 alternates the order)")
     parser.add_argument("--work-dir", type=Path, default=None,
@@ -537,12 +540,12 @@ def main(argv: list[str] | None = None) -> int:
                            "test_loss": {label: [s.test_loss for s in values]
                                          for label, values in samples.items()}}
     if args.section in ("parallel", "all"):
-        print(f"Section 2, the default study: {args.workers} workers vs 1, {args.repeats} repeat(s)",
+        print(f"Section 2, the study {args.plan!r}: {args.workers} workers vs 1, {args.repeats} repeat(s)",
               flush=True)
-        pairs = time_parallel(args.workers, args.repeats)
+        pairs = time_parallel(args.workers, args.repeats, args.plan)
         table, verdict = render_parallel(pairs, args.workers, info["usable_cores"])
-        outputs.append(f"## Parallel efficiency: the default study, {args.workers} workers vs 1\n\n" + table)
-        outputs.append("## The default study's wall time\n\n" + render_study(pairs, args.workers))
+        outputs.append(f"## Parallel efficiency: the study {args.plan!r}, {args.workers} workers vs 1\n\n" + table)
+        outputs.append(f"## The study {args.plan!r}'s wall time\n\n" + render_study(pairs, args.workers))
         report["parallel"] = {"workers": args.workers, "repeats": args.repeats, **verdict,
                               "runs": [{"many": many, "one": one} for many, one in pairs]}
     missed = [f"{row['variant']} / bare loop <= {row['target']:.2f}"
