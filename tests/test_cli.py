@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from lrlab.study.plan import load_plan
 
@@ -22,6 +25,24 @@ def test_plan_from_a_seed_report_writes_a_valid_plan(tmp_path: Path):
     plan = load_plan(out)
     assert plan.schedules[0].name == "curvature" and plan.source is not None
     assert plan.source.claimed_results["eval_accuracy"] == 0.856
+
+
+def test_reproduce_takes_executor_and_address_like_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    from lrlab import workflow
+    from lrlab.cli import main
+
+    calls = []
+
+    def fake_run_and_report(plan, out, **kwargs):
+        calls.append(kwargs)
+        return SimpleNamespace(interrupted=False)
+
+    monkeypatch.setattr(workflow, "run_and_report", fake_run_and_report)
+    report = str(SEEDS / "004_80bb52f189504312.txt")
+    assert main(["reproduce", report, "--out", str(tmp_path / "a"), "--executor", "ray", "--address", "auto"]) == 0
+    assert main(["reproduce", report, "--out", str(tmp_path / "b")]) == 0
+    assert [(c["executor"], c["address"]) for c in calls] == [("ray", "auto"), ("local", None)]
+    assert "--executor" in lrlab("reproduce", "--help").stdout
 
 
 def test_plan_from_an_empty_file_is_one_clear_line(tmp_path: Path):

@@ -84,7 +84,8 @@ def _plan(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from lrlab.ingest import reproduce
 
-    outcome = reproduce(args.report, args.out, budget=args.budget, workers=args.workers, device=args.device)
+    outcome = reproduce(args.report, args.out, budget=args.budget, workers=args.workers, device=args.device,
+                        executor=args.executor, address=args.address)
     return 130 if outcome.interrupted else 0
 
 
@@ -150,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", help="study folder (default: runs/<plan name>/)")
     reproduce.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     reproduce.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    reproduce.add_argument("--executor", default="local", choices=["local", "ray"],
+                           help="where trials run, as for lrlab run: local processes (default) or Ray tasks")
+    reproduce.add_argument("--address", help="with --executor ray: the cluster's address, as for lrlab run")
     reproduce.set_defaults(func=_reproduce)
 
     meta = commands.add_parser("meta-train", help="meta-train MetaLR's policy over many short runs (resumable)")

@@ -45,15 +45,19 @@ def test_reproduce_writes_the_plan_into_the_study_and_runs_it(seed_004: Path, tm
                                                               monkeypatch: pytest.MonkeyPatch):
     calls: list[dict[str, Any]] = []
 
-    def fake_run_and_report(plan, out, workers=None, device="cpu", stream=None):
-        calls.append({"plan": Path(plan), "out": Path(out), "workers": workers, "device": device})
+    def fake_run_and_report(plan, out, workers=None, device="cpu", stream=None, executor="local", address=None):
+        calls.append({"plan": Path(plan), "out": Path(out), "workers": workers, "device": device,
+                      "executor": executor, "address": address})
         return "outcome"
 
     monkeypatch.setattr(lrlab.workflow, "run_and_report", fake_run_and_report)
     stream = io.StringIO()
     outcome = reproduce(seed_004, tmp_path / "study", budget="full", workers=3, stream=stream)
     assert outcome == "outcome"
-    assert calls == [{"plan": tmp_path / "study" / "plan.toml", "out": tmp_path / "study", "workers": 3, "device": "auto"}]
+    assert calls == [{"plan": tmp_path / "study" / "plan.toml", "out": tmp_path / "study", "workers": 3, "device": "auto",
+                      "executor": "local", "address": None}]
+    reproduce(seed_004, tmp_path / "study", budget="full", stream=io.StringIO(), executor="ray", address="auto")
+    assert (calls[-1]["executor"], calls[-1]["address"]) == ("ray", "auto")
     plan = load_plan(tmp_path / "study" / "plan.toml")
     assert plan.source is not None and plan.source.budget == "full"
     assert plan.source.claimed_results["eval_accuracy"] == 0.856

@@ -69,10 +69,12 @@ def write_plan(report_path: str | Path, out_path: str | Path, budget: Budget = "
 
 
 def reproduce(report_path: str | Path, out_dir: str | Path | None = None, budget: Budget = "quick",
-              workers: int | None = None, device: str = "auto", stream: TextIO | None = None) -> Outcome:
+              workers: int | None = None, device: str = "auto", stream: TextIO | None = None,
+              executor: str = "local", address: str | None = None) -> Outcome:
     """``lrlab reproduce REPORT``: plan, run and report, in ``out_dir`` (default ``runs/<plan name>``).
 
-    The plan goes to ``out_dir/plan.toml``; the study's store and report beside it.
+    The plan goes to ``out_dir/plan.toml``; the study's store and report beside it. ``executor``
+    (``local`` or ``ray``) and ``address`` say where trials run, as for ``lrlab run``.
     """
     from lrlab.workflow import run_and_report
 
@@ -86,4 +88,5 @@ def reproduce(report_path: str | Path, out_dir: str | Path | None = None, budget
     plan_path = out / "plan.toml"
     plan_path.write_text(mapped.toml, encoding="utf-8")
     print(f"plan: {plan_path}", file=stream)
-    return run_and_report(plan_path, out, workers=workers, device=device, stream=stream)
+    return run_and_report(plan_path, out, workers=workers, device=device, stream=stream, executor=executor,
+                          address=address)
