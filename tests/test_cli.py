@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,33 @@ def test_plan_from_a_seed_report_writes_a_valid_plan(tmp_path: Path):
     plan = load_plan(out)
     assert plan.schedules[0].name == "curvature" and plan.source is not None
     assert plan.source.claimed_results["eval_accuracy"] == 0.856
+
+
+def test_plan_writes_a_tuning_section_for_either_budget(tmp_path: Path):
+    for budget, trials in (("quick", 4), ("full", 16)):
+        out = tmp_path / f"{budget}.toml"
+        proc = lrlab("plan", str(SEEDS / "001_79b251f09d75b86e.txt"), "--budget", budget, "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        plan = load_plan(out)
+        assert plan.tuning is not None and plan.tuning.trials == trials
+        assert not set(plan.tuning.seeds) & set(plan.seeds)
+        assert plan.source is not None and plan.source.budget == budget
+
+
+def test_plan_refuses_a_text_that_is_no_report(tmp_path: Path):
+    noise = tmp_path / "noise.txt"
+    noise.write_text(base64.encodebytes(bytes(range(256)) * 40).decode())
+    proc = lrlab("plan", str(noise))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"lrlab: error: {noise}: not an experiment report") and proc.stderr.count("\n") == 1
+
+
+def test_plan_names_the_line_of_a_number_no_plan_can_hold(tmp_path: Path):
+    report = tmp_path / "r.md"
+    report.write_text("## Idea\nEntropy.\n### Datasets\n- MNIST\n### Hyperparameters\n- lr = 1e999999\n")
+    proc = lrlab("plan", str(report))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert f"{report}: line 6: lr = '1e999999'" in proc.stderr and "inf" not in proc.stdout
 
 
 def test_reproduce_takes_executor_and_address_like_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):

@@ -1,7 +1,11 @@
 """Fuzzing: arbitrary text, and the real seeds mutated line by line, never crash the parser (only
-:class:`IngestError`), and whatever parses maps onto a plan that validates."""
+:class:`IngestError`), and whatever parses maps onto a plan that validates, with nothing both
+mapped and left out; any number a report states is a finite plan value or a one-line error."""
 
 from __future__ import annotations
+
+import math
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,3 +78,29 @@ def test_mutated_seeds_parse_and_map_to_valid_plans(text: str, budget: str):
         return
     plan = parse_plan(mapped.toml)
     assert plan.tasks and len(plan.trials()) == len(plan.tasks) * len(plan.schedules) * len(plan.seeds)
+    assert plan.tuning is not None and not set(plan.tuning.seeds) & set(plan.seeds)
+    assert mapped.both == []
+
+
+_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(min_value=-(10**500), max_value=10**500).map(str),
+    st.from_regex(r"-?[0-9]{1,3}(\.[0-9]{1,4})?[eE][-+]?[0-9]{1,7}", fullmatch=True),
+    st.from_regex(r"[0-9]{1,3} ?(x|×) ?10\^-?[0-9]{1,4}", fullmatch=True),
+)
+
+
+@settings(FAST, max_examples=150)
+@given(st.sampled_from(["Learning rate", "Batch size", "Epochs", "Weight decay", "Dropout", "Entropy threshold"]),
+       _NUMBERS)
+def test_any_number_is_a_finite_plan_value_or_a_one_line_error(key: str, number: str):
+    text = f"## Idea\nLower the rate while entropy is high.\n### Datasets\n- MNIST\n### Hyperparameters\n- {key}: {number}\n"
+    try:
+        mapped = plan_from_text(text, source="fuzz.txt")
+    except IngestError as error:
+        assert "\n" not in str(error) and str(error).startswith("fuzz.txt: ")
+        return
+    plan = parse_plan(mapped.toml)  # a plan that loads holds no inf or nan
+    values = [plan.defaults.lr, plan.defaults.weight_decay, plan.defaults.dropout, *plan.schedules[0].args.values()]
+    assert all(math.isfinite(v) for v in values if isinstance(v, float))
+    assert not re.search(r"=\s*-?(?:inf|nan)\b", mapped.toml)

@@ -35,7 +35,12 @@ def test_seed_004_every_section(seed_004: Path):
     assert _settings(report, "lr") == {(): "0.001"}
     assert _settings(report, "optimizer") == {(): "Adam"}
     assert _settings(report, "weight_decay") == {(): "0.0005"}
-    assert "Number of epochs to reach a predefined validation loss threshold." in report.metrics
+    assert "Number of epochs to reach a predefined validation loss threshold." in [m.text for m in report.metrics]
+    # every thing listed keeps its line
+    assert [d.line for d in report.datasets] == [34, 35, 38, 39, 42]
+    assert [m.line for m in report.models] == [49, 52, 55]
+    assert [s.line for s in report.hyperparameters][:3] == [62, 63, 64]
+    assert report.section_lines["datasets"] == 29 and report.section_lines["results"] == 110
     assert report.runs is None
     assert report.results["eval_accuracy"] == 0.856 and report.results["epoch"] == 1.0
     assert report.benchmark["eval_loss"] == pytest.approx(0.698837161064148)
@@ -59,7 +64,8 @@ def test_seed_001_every_section(seed_001: Path):
     assert scoped == {"image_size": ("32x32 (default for CIFAR-10)", ("ResNet-18",)),
                       "max_sequence_length": ("128", ("BERT",))}
     assert (report.runs, report.runs_evidence) == (3, "3 runs")
-    assert "Validation Accuracy" in report.metrics
+    assert "Validation Accuracy" in [m.text for m in report.metrics]
+    assert [d.line for d in report.datasets] == [35, 36] and report.runs_line == 22
     assert report.results["eval_loss"] == pytest.approx(0.432305246591568)
     assert "train_model.py" in report.code_changes
 
@@ -176,3 +182,97 @@ def test_a_sentence_starting_with_a_section_word_stays_text():
                           "splits.\nEvaluation: compare the curves.\n### Datasets\n- Wine\n")
     assert report.methodology == "Approach: train twice.\nData: we reuse the splits.\nEvaluation: compare the curves."
     assert [d.name for d in report.datasets] == ["Wine"] and report.metrics == []
+
+
+def _names(report) -> list[tuple[str, str]]:
+    return [(d.name, d.group) for d in report.datasets]
+
+
+@pytest.mark.parametrize("datasets", [
+    "- **Image Classification**: CIFAR-10 (available on Hugging Face Datasets)\n- **Sentiment Analysis**: IMDB",
+    "- Image Classification: CIFAR-10\n- Sentiment Analysis: IMDB (movie reviews)",
+    "1. **Image Classification**:\n   - CIFAR-10\n2. **Sentiment Analysis**:\n   - IMDB",
+    "#### Image Classification\n- CIFAR-10\n#### Sentiment Analysis\n- IMDB",
+    "| Task | Dataset |\n|---|---|\n| Image Classification | CIFAR-10 |\n| Sentiment Analysis | IMDB |",
+    "- Image Classification — CIFAR-10\n- Sentiment Analysis — IMDB",
+])
+def test_the_side_that_names_the_data_set_is_read_from_what_it_holds(datasets: str):
+    report = parse_report(f"## Idea\nEntropy.\n### Datasets\n{datasets}\n")
+    assert _names(report) == [("CIFAR-10", "Image Classification"), ("IMDB", "Sentiment Analysis")]
+
+
+@pytest.mark.parametrize(("datasets", "expected"), [
+    ("- **CIFAR-10:** a widely used data set for image classification", [("CIFAR-10", "")]),
+    ("- **Image data**: CIFAR-10, MNIST and SVHN", [("CIFAR-10", "Image data"), ("MNIST", "Image data"),
+                                                   ("SVHN", "Image data")]),
+    ("- MNIST, handwritten digits", [("MNIST", "")]),
+    ("- **Vision**: our in-house X-ray scans", [("our in-house X-ray scans", "Vision")]),
+    ("- **TinyStories**: short stories written by a language model", [("TinyStories", "")]),
+    ("CIFAR-10 (`cifar10`)\nMNIST (`mnist`)", [("CIFAR-10", ""), ("MNIST", "")]),
+    ("We use CIFAR-10 and IMDB from the hub.", [("CIFAR-10", ""), ("IMDB", "")]),
+])
+def test_data_set_entries(datasets: str, expected: list[tuple[str, str]]):
+    assert _names(parse_report(f"## Idea\nEntropy.\n### Datasets\n{datasets}\n")) == expected
+
+
+@pytest.mark.parametrize(("models", "expected"), [
+    ("- **Image Classification**: ResNet-50\n- **Natural Language Processing**: BERT (base-uncased)",
+     [("ResNet-50", "Image Classification", ()), ("BERT (base-uncased)", "Natural Language Processing", ())]),
+    ("- ResNet-18 for CIFAR-10 and CNN for MNIST", [("ResNet-18", "", ("CIFAR-10",)), ("CNN", "", ("MNIST",))]),
+    ("- **BiLSTM** (for SST-2): two layers", [("BiLSTM", "", ("SST-2",))]),
+    ("| Dataset | Model |\n|---|---|\n| CIFAR-10 | ResNet-50 |", [("ResNet-50", "", ("CIFAR-10",))]),
+    ("We train an MLP on UCI Adult and a CNN on MNIST.", [("MLP", "", ("UCI Adult",)), ("CNN", "", ("MNIST",))]),
+])
+def test_model_entries(models: str, expected: list[tuple[str, str, tuple[str, ...]]]):
+    report = parse_report(f"## Idea\nEntropy.\n### Model Architecture\n{models}\n")
+    assert [(m.name, m.group, m.applies_to) for m in report.models] == expected
+
+
+@pytest.mark.parametrize(("hyperparameters", "expected"), [
+    ("- Regularization (Weight Decay): 1e-5", [("weight_decay", "1e-5", ())]),
+    ("- Learning Rate (LR): 0.001\n- Batch Size (per device): 32", [("lr", "0.001", ()), ("batch_size", "32", ())]),
+    ("- Regularization: Dropout 0.3", [("dropout", "0.3", ())]),
+    ("- Optimizer: AdamW (learning rate 3e-4, weight decay 0.01)",
+     [("optimizer", "AdamW (learning rate 3e-4, weight decay 0.01)", ()), ("lr", "3e-4", ()), ("weight_decay", "0.01", ())]),
+    ("| Hyperparameter | Value |\n|---|---|\n| Learning rate | 1e-3 |\n| Epochs | 20 |",
+     [("lr", "1e-3", ()), ("epochs", "20", ())]),
+    ("| Dataset | Batch size | Epochs |\n|---|---|---|\n| CIFAR-10 | 128 | 30 |\n| IMDB | 32 | 5 |",
+     [("batch_size", "128", ("CIFAR-10",)), ("epochs", "30", ("CIFAR-10",)), ("batch_size", "32", ("IMDB",)),
+      ("epochs", "5", ("IMDB",))]),
+    ("We train for 20 epochs with a batch size of 64 using SGD at a learning rate of 0.1.",
+     [("batch_size", "64", ()), ("lr", "0.1", ()), ("epochs", "20", ()), ("optimizer", "SGD", ())]),
+    ("- Adam optimizer\n- 50 epochs", [("epochs", "50", ()), ("optimizer", "Adam", ())]),
+])
+def test_settings_as_written(hyperparameters: str, expected: list[tuple[str, str, tuple[str, ...]]]):
+    report = parse_report(f"## Idea\nEntropy.\n### Hyperparameters\n{hyperparameters}\n")
+    assert sorted((s.key or "", s.value, s.applies_to) for s in report.hyperparameters) == sorted(expected)
+
+
+def test_list_items_that_open_sections_hold_them_to_their_next_sibling():
+    report = parse_report("## Experiment Plan\n- **Datasets**: CIFAR-10, MNIST\n- **Models**:\n  - ResNet-18 for "
+                          "CIFAR-10\n  - CNN for MNIST\n- **Learning rate**: 0.001\n- **Epochs**: 30\n"
+                          "- **Idea**: lower the rate while entropy is high\n")
+    assert [d.name for d in report.datasets] == ["CIFAR-10", "MNIST"]
+    assert [(m.name, m.applies_to) for m in report.models] == [("ResNet-18", ("CIFAR-10",)), ("CNN", ("MNIST",))]
+    assert {s.key: s.value for s in report.hyperparameters} == {"lr": "0.001", "epochs": "30"}
+    assert report.idea == "lower the rate while entropy is high"
+
+
+def test_setext_headings_code_blocks_and_a_lazy_line():
+    report = parse_report("Idea\n====\nUse entropy.\n\nDatasets\n--------\n- MNIST\n\n```python\n# Datasets\n"
+                          "- not a data set\n```\n\nModels:\n- CNN\n")
+    assert report.idea == "Use entropy." and [d.name for d in report.datasets] == ["MNIST"]
+    assert [m.name for m in report.models] == ["CNN"]
+
+
+def test_a_results_line_in_a_plan_list_stays_in_the_plan():
+    report = parse_report("## Experiment Plan\n- **Datasets**: MNIST\n- Results: logged to a CSV file\n")
+    assert report.results == {} and "results" not in report.sections
+
+
+def test_base64_is_not_a_report():
+    import base64
+
+    text = base64.encodebytes(bytes(range(256)) * 30).decode()
+    with pytest.raises(IngestError, match="not an experiment report"):
+        parse_report(text, source="r.txt")

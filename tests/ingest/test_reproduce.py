@@ -11,6 +11,7 @@ import pytest
 import lrlab.workflow
 from lrlab.ingest import IngestError, reproduce, write_plan
 from lrlab.study.plan import load_plan
+from lrlab.study.tuning import planned_count
 
 
 def test_write_plan_writes_a_valid_plan_and_prints_one_warning(seed_004: Path, tmp_path: Path):
@@ -20,7 +21,8 @@ def test_write_plan_writes_a_valid_plan_and_prints_one_warning(seed_004: Path, t
     plan = load_plan(out)
     assert plan.source is not None and plan.source.path == str(seed_004)
     said = stream.getvalue()
-    assert said.count("warning: ") == 1 and f"{len(warnings)} things in {seed_004}" in said
+    things = "thing" if len(warnings) == 1 else "things"
+    assert said.count("warning: ") == 1 and f"{len(warnings)} {things} in {seed_004}" in said
     assert all(w in said for w in warnings)
     assert f"plan: {out}" in said
 
@@ -73,12 +75,15 @@ def test_reproduce_for_real_on_a_tiny_report(tmp_path: Path):
         "### Methodology\nTwo runs per schedule, against a constant learning rate.\n\n"
         "## Results\n{'eval_accuracy': 0.99}\n", encoding="utf-8")
     outcome = reproduce(report, tmp_path / "study", workers=1, stream=io.StringIO())
-    assert not outcome.interrupted and outcome.study.counts == {"completed": 4}
-    assert (tmp_path / "study" / "plan.toml").is_file()
+    plan = load_plan(tmp_path / "study" / "plan.toml")
+    # 2 schedules x 2 seeds as given, and the tuned track: 4 configurations each on one tuning seed,
+    # then the chosen one on the 2 evaluation seeds.
+    assert plan.tuning is not None and planned_count(plan) == 4 + 2 * (4 + 2)
+    assert not outcome.interrupted and outcome.study.counts == {"completed": 16}
     assert [p.name for p in outcome.report[:2]] == ["report.md", "report.html"]
     written = (tmp_path / "study" / "plan.toml").read_text(encoding="utf-8")
     again = reproduce(report, tmp_path / "study", workers=1, stream=io.StringIO())  # the same plan: resumes
-    assert again.study.skipped == 4 and again.study.counts == {"completed": 4}
+    assert again.study.skipped == 16 and again.study.counts == {"completed": 16}
     with pytest.raises(ValueError, match="holds a study of another plan"):  # another budget: another plan
         reproduce(report, tmp_path / "study", budget="full", workers=1, stream=io.StringIO())
     assert (tmp_path / "study" / "plan.toml").read_text(encoding="utf-8") == written  # left as it was

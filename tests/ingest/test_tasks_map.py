@@ -1,6 +1,8 @@
-"""Data sets and models -> tasks: text sets on the offline text task ``fortunes`` (quick) or their
-hub tasks (full), named transformers as MiniLM offline or their Hugging Face ids, SQuAD v2 and
-LibriSpeech with their own metrics, left out offline."""
+"""Data sets and models -> tasks: under --budget quick the fetched real data sets (CIFAR-10 ->
+fashion_mnist_10k, MNIST -> mnist5k, IMDB / SST-2 -> rotten_tomatoes, UCI Adult -> adult; AG News
+on the offline topic task fortunes), under full their hub tasks; named transformers as MiniLM
+offline or their Hugging Face ids; SQuAD v2 and LibriSpeech with their own metrics, left out
+offline."""
 
 from __future__ import annotations
 
@@ -48,20 +50,41 @@ TEXT_SETS = {
 }
 
 
-@pytest.mark.parametrize("key", sorted(TEXT_SETS))
-def test_quick_runs_text_sets_as_fortunes_and_says_it_is_other_data(key: str):
-    result, plan, _ = mapped(report(TEXT_SETS[key], "- **BiLSTM:** a bidirectional LSTM."))
+@pytest.mark.parametrize(("line", "task", "hub"), [
+    ("- **CIFAR-10:** 60,000 colour images", "fashion_mnist_10k", "cifar10"),
+    ("- **Image Classification**: CIFAR-100", "fashion_mnist_10k", None),
+    ("- Fashion-MNIST", "fashion_mnist_10k", "fashion_mnist"),
+    ("- **MNIST:** handwritten digits", "mnist5k", "mnist"),
+    ("- SVHN", "mnist5k", None),
+    (TEXT_SETS["imdb"], "rotten_tomatoes", "imdb"),
+    (TEXT_SETS["sst2"], "rotten_tomatoes", "sst2"),
+    (TEXT_SETS["yelp"], "rotten_tomatoes", None),
+    ("- **UCI Adult:** census income", "adult", None),
+    ("- UCI Letter Recognition", "letter", None),
+])
+def test_quick_runs_each_data_set_on_its_fetched_real_kin(line: str, task: str, hub: str | None):
+    result, plan, _ = mapped(report(line))
+    assert [t.name for t in plan.tasks] == [task]
+    comment = next(c for c in result.toml.replace("\n#   ", " ").splitlines() if c.startswith("# data: "))
+    assert f"-> {task} (" in comment and "(line 13)" in comment
+    if hub is not None:
+        assert f"--budget full runs {hub!r} itself" in comment
+    assert not any(task in w for w in result.warnings if "left out" in w)
+    assert "digits" not in [t.name for t in plan.tasks] and "mnist1d" not in result.toml
+
+
+def test_quick_ag_news_keeps_the_offline_topic_task_and_says_it_is_other_data():
+    result, plan, _ = mapped(report(TEXT_SETS["ag_news"], "- **BiLSTM:** a bidirectional LSTM."))
     assert [(t.name, t.model) for t in plan.tasks] == [("fortunes", "bilstm")]
-    warning = next(w for w in result.warnings if "(text)" in w)
-    assert "'fortunes'" in warning and "8 topics of quotes" in warning and "not " in warning
-    assert "mnist1d" not in result.toml
-    if key != "yelp":  # yelp has no hub task in lrlab
-        assert f"--budget full runs {key!r} itself" in warning
+    warning = next(w for w in result.warnings if "AG News" in w)
+    assert "no news-topic data offline" in warning and "--budget full runs 'ag_news' itself" in warning
 
 
-def test_quick_sentiment_warning_names_the_difference():
-    result, _, _ = mapped(report(TEXT_SETS["imdb"]))
-    assert any("not movie-review sentiment" in w for w in result.warnings)
+def test_full_runs_the_data_sets_themselves():
+    text = report("\n".join(("- CIFAR-10", "- MNIST", TEXT_SETS["imdb"], TEXT_SETS["sst2"], "- UCI Adult",
+                             "- Fashion-MNIST")))
+    _, plan, _ = mapped(text, budget="full")
+    assert [t.name for t in plan.tasks] == ["cifar10", "mnist", "imdb", "sst2", "adult", "fashion_mnist"]
 
 
 def test_quick_unknown_text_set_stands_in_as_fortunes():
@@ -74,12 +97,12 @@ def test_quick_unknown_text_set_stands_in_as_fortunes():
 @pytest.mark.parametrize("name", ["BERT (base-uncased)", "RoBERTa", "Transformer encoder", "DistilBERT"])
 def test_quick_transformer_runs_as_minilm_with_a_decision(name: str):
     result, plan, data = mapped(report(TEXT_SETS["imdb"], f"- **{name}:** pre-trained on English text."))
-    assert [(t.name, t.model) for t in plan.tasks] == [("fortunes", MINILM)]
-    decision = next(n for n in result.notes if n.startswith(f"{name} -> {MINILM!r}"))
-    assert "smaller pretrained transformer standing in for the named one" in decision
+    assert [(t.name, t.model) for t in plan.tasks] == [("rotten_tomatoes", MINILM)]
+    decision = next(n for n in result.notes if f"{name} -> {MINILM!r}" in n)
+    assert decision.startswith("line 16: ") and "smaller pretrained transformer standing in for the named one" in decision
     assert any(f"model {name!r}" in w and "stands in" in w for w in result.warnings)
     assert data["tasks"][0]["model"] == MINILM
-    get_task("fortunes").check_model(plan.tasks[0].model)
+    get_task("rotten_tomatoes").check_model(plan.tasks[0].model)
 
 
 def test_quick_minilm_named_is_itself_without_a_warning():
@@ -88,13 +111,24 @@ def test_quick_minilm_named_is_itself_without_a_warning():
     assert not any("stands in" in w for w in result.warnings)
 
 
-def test_quick_recurrent_models_stay_themselves_on_fortunes():
+def test_quick_recurrent_models_stay_themselves():
     models = "- **LSTM with attention** for IMDB Reviews\n- **BiLSTM** for AG News\n- **GRU** for SST-2"
     datasets = "\n".join(TEXT_SETS[k] for k in ("imdb", "ag_news", "sst2"))
     result, plan, _ = mapped(report(datasets, models))
     assert sorted((t.name, t.model, t.label) for t in plan.tasks) == [
-        ("fortunes", "bilstm", "fortunes-bilstm"), ("fortunes", "lstm_attention", "fortunes-lstm_attention")]
-    assert any("GRU -> 'lstm_attention'" in n for n in result.notes)  # the text counterpart of gru_attention
+        ("fortunes", "bilstm", None),
+        ("rotten_tomatoes", "gru_attention", "rotten_tomatoes-gru_attention"),
+        ("rotten_tomatoes", "lstm_attention", "rotten_tomatoes-lstm_attention")]
+    assert any("GRU -> model 'gru_attention'" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(("model", "builder"), [("CNN", "lenet5"), ("ResNet-18", "resnet_small"), ("MLP", "mlp"),
+                                                ("LeNet-5", "lenet5")])
+def test_quick_image_models_sized_for_a_cpu(model: str, builder: str):
+    result, plan, _ = mapped(report("- CIFAR-10", f"- {model}"))
+    assert [(t.name, t.model) for t in plan.tasks] == [("fashion_mnist_10k", builder)]
+    _, full, _ = mapped(report("- CIFAR-10", f"- {model}"), budget="full")
+    assert full.tasks[0].model == {"CNN": "cnn", "ResNet-18": "resnet18", "MLP": "mlp", "LeNet-5": "lenet5"}[model]
 
 
 def test_quick_plan_does_not_need_the_fortunes_data(monkeypatch: pytest.MonkeyPatch):
@@ -102,7 +136,7 @@ def test_quick_plan_does_not_need_the_fortunes_data(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("LRLAB_DATA_DIR", raising=False)
     with pytest.raises(ValueError, match="fortunes"):
         get_task("fortunes").ensure_available()  # missing here now...
-    _, plan, _ = mapped(report(TEXT_SETS["imdb"], "- **BERT (base-uncased)**"))
+    _, plan, _ = mapped(report(TEXT_SETS["ag_news"], "- **BERT (base-uncased)**"))
     assert [t.name for t in plan.tasks] == ["fortunes"]  # ...and the plan is written all the same
 
 
@@ -111,7 +145,7 @@ def test_full_runs_text_hub_tasks_with_bert_base(key: str):
     result, plan, _ = mapped(report(TEXT_SETS[key], "- **BERT (base-uncased):** pre-trained BERT."), budget="full")
     assert [(t.name, t.model) for t in plan.tasks] == [(key, "bert-base-uncased")]
     assert "bert-base-uncased" in get_task(key).models
-    assert any(n.startswith("BERT (base-uncased) -> 'bert-base-uncased'") for n in result.notes)
+    assert any("BERT (base-uncased) -> 'bert-base-uncased'" in n for n in result.notes)
     assert not any("stand" in w for w in result.warnings)
 
 
@@ -167,8 +201,8 @@ def test_full_squad_models(model: str, expected: str):
 def test_quick_leaves_squad_out_with_a_warning_and_keeps_the_rest():
     datasets = SQUAD + "\n" + TEXT_SETS["imdb"]
     result, plan, _ = mapped(report(datasets, "- **BERT (base-uncased)**", "- Accuracy"))
-    assert [(t.name, t.model) for t in plan.tasks] == [("fortunes", MINILM)]
-    assert any(w.startswith("SQuAD 2.0 (extractive question answering): left out") and "'squad_v2'" in w
+    assert [(t.name, t.model) for t in plan.tasks] == [("rotten_tomatoes", MINILM)]
+    assert any(w.startswith("line 13: SQuAD 2.0 (extractive question answering): left out") and "'squad_v2'" in w
                for w in result.warnings)
 
 
@@ -198,8 +232,8 @@ def test_full_librispeech_with_wav2vec2_and_wer():
 
 def test_quick_leaves_librispeech_out():
     result, plan, _ = mapped(report(LIBRISPEECH + "\n- **MNIST:** digits", metrics="- WER"))
-    assert [t.name for t in plan.tasks] == ["digits"]
-    assert any(w.startswith("LibriSpeech (speech recognition") and "left out" in w for w in result.warnings)
+    assert [t.name for t in plan.tasks] == ["mnist5k"]
+    assert any(w.startswith("line 13: LibriSpeech (speech recognition") and "left out" in w for w in result.warnings)
     assert any("WER" in w and "none of the plan's tasks" in w for w in result.warnings)
 
 
@@ -246,6 +280,19 @@ def test_pretrained_model_fine_tunes_at_a_small_rate_unless_the_report_states_on
     ("- **BERT (base-uncased)**", {"metric": "accuracy", "value": 0.75}),
 ])
 def test_quick_fortunes_has_measured_targets(model: str, expected: dict[str, object]):
-    text = report(TEXT_SETS["sst2"], model, "- Convergence speed (epochs to reach a predefined validation accuracy)")
+    text = report(TEXT_SETS["ag_news"], model, "- Convergence speed (epochs to reach a predefined validation accuracy)")
     _, _, data = mapped(text)
     assert data["tasks"][0]["target"] == expected
+
+
+@pytest.mark.parametrize(("line", "model", "expected"), [
+    (TEXT_SETS["imdb"], "- **BiLSTM**", {"metric": "accuracy", "value": 0.715}),
+    (TEXT_SETS["sst2"], "- **GRU**", {"metric": "accuracy", "value": 0.72}),
+    ("- **CIFAR-10**", "- **CNN**", {"metric": "accuracy", "value": 0.83}),
+    ("- **MNIST**", "- **CNN**", {"metric": "accuracy", "value": 0.93}),
+    ("- **UCI Adult**", "- **MLP**", {"metric": "accuracy", "value": 0.857}),
+])
+def test_quick_real_data_sets_have_measured_targets(line: str, model: str, expected: dict[str, object]):
+    result, _, data = mapped(report(line, model, "- Epochs to reach a predefined validation accuracy"))
+    assert data["tasks"][0]["target"] == expected
+    assert "reaches it within 10 epochs" in result.toml.replace("\n#   ", " ")

@@ -1,10 +1,18 @@
-"""What one section of a report lists: data sets and models (with the "for X" they apply to),
-hyperparameters (shared, or scoped to a data set or model by "for X" or by the group they are
-listed under), and the dict of values a Results section holds.
+"""What a Datasets or Models section lists, and the dict of values a Results section holds.
+
+A list item ``key: value`` names its data set (or model) on the side that holds one: in
+``**CIFAR-10:** a widely used data set`` the key, in ``**Image Classification**: CIFAR-10`` the
+value (the key is then the group it belongs to). A side names one when it holds a name lrlab
+knows; when neither does, a key that names a kind of task ("Image Classification", "NLP") gives
+the name to the value. A value may name several (``CIFAR-10, MNIST``); a model may say what it
+is for (``CNN for CIFAR-10 and MNIST``). Tables are read by their columns, prose by the names it
+mentions. Every item keeps the report's line it came from.
 
 Example:
-    >>> [(s.key, s.value, s.applies_to) for s in settings("- **Epochs**:\\n  - `50` for CIFAR-10 and MNIST")]
-    [('epochs', '50', ('CIFAR-10', 'MNIST'))]
+    >>> from lrlab.ingest.markdown import parse_list
+    >>> items = named_items(parse_list("- **Image Classification**: CIFAR-10, MNIST", 7), kind="dataset")
+    >>> [(i.name, i.group, i.line) for i in items]
+    [('CIFAR-10', 'Image Classification', 7), ('MNIST', 'Image Classification', 7)]
     >>> dict_section("{'eval_loss': 0.43}")
     ({'eval_loss': 0.43}, '')
 """
@@ -13,11 +21,15 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from lrlab.ingest.markdown import Item, parse_list, plain, split_key_value, strip_fences
-from lrlab.ingest.vocabulary import find_hparam
+from lrlab.ingest.decisions import Evidence
+from lrlab.ingest.markdown import Item, plain, split_key_value, strip_fences
+from lrlab.ingest.vocabulary import datasets_in, is_category, models_in
+
+Kind = Literal["dataset", "model"]
 
 
 @dataclass(frozen=True)
@@ -26,58 +38,129 @@ class NamedItem:
 
     name: str  # "CIFAR-10", "Convolutional Neural Network (CNN)"
     detail: str = ""  # the rest of its line
-    group: str = ""  # the list item it is under ("Image Classification")
+    group: str = ""  # the kind of task it is listed under ("Image Classification")
     code: str = ""  # an identifier in backticks (a hub name such as "cifar10")
     applies_to: tuple[str, ...] = ()  # "... for CIFAR-10 and MNIST" -> ("CIFAR-10", "MNIST")
+    line: int | None = field(default=None, compare=False)  # the report's line
+
+    @property
+    def evidence(self) -> Evidence:
+        return Evidence(self.line, self.name)
 
 
-@dataclass(frozen=True)
-class Setting:
-    """A hyperparameter as the report states it; ``applies_to`` empty means every task."""
-
-    key: str | None  # canonical name ("batch_size", "lr", ...), None when lrlab does not know it
-    label: str  # as written ("Batch Size")
-    value: str  # "64", "Adam", "0.001"
-    applies_to: tuple[str, ...] = ()
-    scope: str = ""  # the group it was listed under ("ResNet-18 Specific")
+def _finder(kind: Kind) -> Callable[[str], list]:
+    return datasets_in if kind == "dataset" else models_in
 
 
-def named_items(section: str, *, with_for: bool) -> list[NamedItem]:
-    """Bullet items without sub-items are the things named; items with sub-items are groups."""
+def named_items(blocks: list[Item], *, kind: Kind) -> list[NamedItem]:
+    """The data sets (``kind="dataset"``) or models a section lists: its list items, its table
+    rows, and paragraph lines that read as entries (``CIFAR-10: ...``). An item whose sub-items
+    name things is their group; one that names a thing itself keeps its sub-items as detail."""
+    finds = _finder(kind)
     found: list[NamedItem] = []
+
+    def names_below(item: Item) -> bool:
+        return any(finds(plain(child.text)) for child in item.walk()[1:])
 
     def visit(items: list[Item], group: str) -> None:
         for item in items:
-            if item.children:
-                visit(item.children, split_key_value(item.text)[0])
-            elif item.bullet:
-                named = _named(item.text, group, with_for)
-                if named is not None:
-                    found.append(named)
+            if item.kind == "heading":
+                visit(item.children, plain(item.text))
+            elif item.kind == "table":
+                found.extend(_from_table(item, kind))
+            elif item.children and not (finds(plain(item.text)) and not names_below(item)):
+                key = split_key_value(item.text)[0]
+                visit(item.children, key if len(key.split()) <= 8 else group)
+            elif item.bullet or _entry_line(item.text, finds):
+                detail = " ".join(plain(c.text) for c in item.walk()[1:])
+                found.extend(_named(item.text, group, kind, item.line, detail))
 
-    visit(parse_list(section), "")
+    visit(blocks, "")
     return found
 
 
-def _named(text: str, group: str, with_for: bool) -> NamedItem | None:
+def _entry_line(text: str, finds: Callable[[str], list]) -> bool:
+    """A paragraph line that reads as an entry: a bold or short key holding a name, or a short
+    line naming one ("CIFAR-10 (`cifar10`)")."""
+    key, value = split_key_value(text)
+    if value:
+        return len(key.split()) <= 6 and bool(finds(key) or (is_category(key) and finds(value)))
+    return len(plain(text).split()) <= 6 and bool(finds(plain(text)))
+
+
+_FOR = re.compile(r"(?:^|\s)\(?(?:for|used for|applied to)\s+(?:the\s+)?([^()]+?)\)?\.?$", re.I)
+
+
+def _named(text: str, group: str, kind: Kind, line: int, below: str = "") -> list[NamedItem]:
+    """The things one entry names; which side of its colon (or dash) names them is read from
+    what each side holds."""
+    finds = _finder(kind)
     code = re.search(r"`([^`]{1,60})`", text)
-    key, rest = split_key_value(text)
-    applies: tuple[str, ...] = ()
-    if with_for:  # "CNN for CIFAR-10 and MNIST", "**CNN**: for CIFAR-10"
-        in_name = re.search(r"\s\(?for\s+([^()]+?)\)?\.?$", key)
-        in_rest = re.match(r"^\(?for\s+([^()]+?)\)?\.?$", rest)
-        if in_name:
-            applies, key = _targets(in_name.group(1)), key[:in_name.start()]
-        elif in_rest:
-            applies, rest = _targets(in_rest.group(1)), ""
-    if not rest:  # "CIFAR-10 (`cifar10`)", "MNIST - handwritten digits"
-        cut = re.split(r"\s+[-–—]\s+|,\s+" if with_for else r"\s+\(|\s+[-–—]\s+|,\s+", key, maxsplit=1)
-        key, rest = cut[0], key[len(cut[0]):].strip()
-    key = key.strip().rstrip(".:").strip()
-    if not key or len(key) > 120:
+    key, value = split_key_value(text)
+    if not value:  # "MNIST - handwritten digits", "Image Classification — CIFAR-10"
+        dash = re.split(r"\s+[-–—]\s+", key, maxsplit=1)
+        if len(dash) == 2:
+            key, value = dash[0].strip(), dash[1].strip()
+    if finds(key) or not value or not (finds(value) or is_category(key)):
+        side, detail = key, value
+    else:
+        side, detail, group = value, "", key
+    detail = " ".join(d for d in (detail, below) if d)
+    found = []
+    for part in _parts(side, finds):
+        named = _one(part, detail, group, kind, line)
+        if named is not None:
+            found.append(replace_code(named, code.group(1).strip() if code else ""))
+    return found
+
+
+def replace_code(item: NamedItem, code: str) -> NamedItem:
+    return NamedItem(item.name, item.detail, item.group, code, item.applies_to, item.line)
+
+
+def _parts(side: str, finds: Callable[[str], list]) -> list[str]:
+    """``side`` split at commas, semicolons and "and" outside parentheses, when every part names
+    a known thing ("CIFAR-10, MNIST", "ResNet-18 for CIFAR-10 and CNN for MNIST"); else whole."""
+    parts, depth, start = [], 0, 0
+    separators = re.compile(r",\s*(?:and\s+)?|;\s*|\s+and\s+|\s+&\s+|\s*/\s*(?=[A-Z])")
+    index = 0
+    while index < len(side):
+        char = side[index]
+        depth += char == "("
+        depth -= char == ")" and depth > 0
+        match = separators.match(side, index) if depth == 0 else None
+        if match and match.end() > index:
+            parts.append(side[start:index])
+            start = index = match.end()
+            continue
+        index += 1
+    parts.append(side[start:])
+    parts = [p.strip() for p in parts if p.strip()]
+    if len(parts) > 1 and all(finds(p) for p in parts):
+        return parts
+    return [side]
+
+
+def _one(text: str, detail: str, group: str, kind: Kind, line: int) -> NamedItem | None:
+    name, applies = text.strip(), ()
+    if kind == "model":  # "CNN for CIFAR-10 and MNIST", "**CNN**: for CIFAR-10", "**CNN** (for MNIST): ..."
+        in_name = _FOR.search(name)
+        in_detail = re.match(r"^\(?for\s+([^()]+?)\)?\.?$", detail, re.I)
+        bracketed = re.match(r"^\((?:for|used for|applied to)\s+([^()]+)\)\s*:?\s*(.*)$", detail, re.I)
+        if in_name and in_name.start() > 0:
+            applies, name = _targets(in_name.group(1)), name[:in_name.start()]
+        elif in_detail:
+            applies, detail = _targets(in_detail.group(1)), ""
+        elif bracketed:
+            applies, detail = _targets(bracketed.group(1)), bracketed.group(2)
+    else:  # "CIFAR-10 (`cifar10`)", "MNIST, handwritten digits"
+        cut = re.split(r"\s+\(|,\s+", name, maxsplit=1)
+        if len(cut) == 2:
+            name, detail = cut[0], " ".join(d for d in (name[len(cut[0]):].strip(" ,()"), detail) if d)
+    name = plain(name).strip().rstrip(".:").strip()
+    if not name or len(name) > 120:
         return None
-    return NamedItem(name=key, detail=plain(rest), group=group, code=code.group(1).strip() if code else "",
-                     applies_to=applies)
+    return NamedItem(name=name, detail=plain(detail), group=plain(group), applies_to=applies, line=line)
 
 
 def _targets(words: str) -> tuple[str, ...]:
@@ -95,78 +178,77 @@ def _targets(words: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def mentioned(text: str, known: tuple[Any, ...]) -> list[NamedItem]:
-    """No list of them: the known names ``text`` mentions, in order of appearance."""
-    words = plain(text)
-    hits: list[tuple[int, str, str]] = []
-    for entry in known:
-        for match in re.finditer(rf"(?<![a-z0-9]){entry.pattern}", words, re.I):
-            if all(entry.key != k for _, _, k in hits):
-                hits.append((match.start(), match.group(0).strip(), entry.key))
-    return [NamedItem(name=name, detail="(mentioned in the text; no list)") for _, name, _ in sorted(hits)]
+_COLUMN = {"dataset": r"data ?set|corpus|\bdata\b|benchmark|name", "model": r"model|architecture|network|backbone|name"}
 
 
-def settings(section: str) -> list[Setting]:
-    found: list[Setting] = []
-
-    def add(key: str | None, label: str, value: str, scope: str, inherited: tuple[str, ...]) -> None:
-        value = plain(value)
-        match = re.search(r"(?:^|\s)(?:\(for\s+([^()]+)\)|for\s+([^()]+?))\s*\.?$", value)
-        applies = _targets(match.group(1) or match.group(2)) if match else inherited
-        value = (value[:match.start()] if match else value).strip().rstrip(".,;").strip()
-        if value:
-            found.append(Setting(key, label, value, applies, scope))
-
-    def visit(items: list[Item], scope: str, inherited: tuple[str, ...]) -> None:
-        for item in items:
-            label, value = split_key_value(item.text)
-            key = find_hparam(label)
-            if key is not None:
-                if value:
-                    add(key, label, value, scope, inherited)
-                for child in item.children:
-                    add(key, label, child.text, scope, inherited)
-            elif item.children:
-                visit(item.children, label, _scope_targets(label) or inherited)
-            elif value and len(label.split()) <= 6:
-                add(None, label, value, scope, inherited)
-
-    visit(parse_list(section), "", ())
-    if not any(s.key for s in found):
-        found.extend(settings_in_prose(section))
-    return found
-
-
-def _scope_targets(label: str) -> tuple[str, ...]:
-    """``("ResNet-18",)`` for "ResNet-18 Specific", ``("CIFAR-10",)`` for "For CIFAR-10";
-    ``()`` for "Common Hyperparameters"."""
-    if re.search(r"\b(?:common|shared|general|global|default|all)\b", label, re.I):
-        return ()
-    words = re.sub(r"^\s*for\s+", "", label, flags=re.I)
-    words = re.sub(r"\s*[-(]?\s*(?:specific|only|settings|hyper-?parameters|parameters|configuration)\)?\s*$", "",
-                   words, flags=re.I)
-    return _targets(words)
-
-
-_PROSE = (
-    ("batch_size", r"batch[- ]size(?:\s+(?:of|=|is|:))?\s+(\d+)"),
-    ("lr", r"learning[- ]rate(?:\s+(?:of|=|is|:))?\s+(\d[\d.eE-]*)"),
-    ("epochs", r"(\d+)\s+epochs"),
-    ("weight_decay", r"weight[- ]decay(?:\s+(?:of|=|is|:))?\s+(\d[\d.eE-]*)"),
-    ("dropout", r"dropout(?:\s+(?:rate|probability))?(?:\s+(?:of|=|is|:))?\s+(\d[\d.]*)"),
-    ("optimizer", r"\b(adamw|adam|sgd)\b"),
-)
-
-
-def settings_in_prose(section: str) -> list[Setting]:
-    words = plain(section)
+def _from_table(table: Item, kind: Kind) -> list[NamedItem]:
+    """Rows of a table: the cell that holds a known name (else the column headed for it) names
+    the thing; a column headed "task", "domain" or "category" gives its group; in a table of
+    models, a data set column says what the model is for."""
+    finds = _finder(kind)
+    header = [plain(h).lower() for h in table.header]
+    named_column = next((i for i, h in enumerate(header) if re.search(_COLUMN[kind], h)), 0)
+    group_column = next((i for i, h in enumerate(header) if re.search(r"task|domain|categor|type|modality", h)), None)
+    for_column = next((i for i, h in enumerate(header) if kind == "model" and re.search(r"data ?set|data\b", h)), None)
     found = []
-    for key, pattern in _PROSE:
-        match = re.search(pattern, words, re.I)
-        if match:
-            found.append(Setting(key, key.replace("_", " "), match.group(1)))
+    for row in table.children:
+        cells = [plain(c) for c in row.cells]
+        holding = [i for i, c in enumerate(cells) if finds(c) and i not in (group_column, for_column)]
+        column = holding[0] if holding else named_column
+        if column >= len(cells) or not cells[column]:
+            continue
+        group = cells[group_column] if group_column is not None and group_column < len(cells) else ""
+        detail = "; ".join(c for i, c in enumerate(cells) if i not in (column, group_column) and c)
+        applies = _targets(cells[for_column]) if for_column is not None and for_column < len(cells) else ()
+        for part in _parts(cells[column], finds):
+            named = _one(part, detail, group, kind, row.line)
+            if named is not None:
+                found.append(NamedItem(named.name, named.detail, named.group,
+                                       "", applies or named.applies_to, row.line))
     return found
 
+
+_VARIANT = r"(?:[\s-]?\(?(?:base|large|small|tiny|mini)(?:[-\s](?:un)?cased)?\)?)?"  # "BERT (base-uncased)", "BERT-large"
+
+
+def mentioned(units: list[tuple[int, str]], kind: Kind) -> list[NamedItem]:
+    """No list of them: the known names the text mentions (whole words), in order of appearance,
+    each once, with the line of its first mention."""
+    finds = _finder(kind)
+    hits: list[NamedItem] = []
+    keys: set[str] = set()
+    for line, text in units:
+        words = plain(text)
+        for start, known in finds(words):
+            if known.key in keys:
+                continue
+            keys.add(known.key)
+            match = re.compile(rf"(?:{known.pattern}){_VARIANT if kind == 'model' else ''}", re.I).match(words, start)
+            name = match.group(0).strip() if match else known.key
+            applies: tuple[str, ...] = ()
+            if kind == "model" and match:
+                applies = _said_for(words, start, match.end())
+            hits.append(NamedItem(name=name, detail="(mentioned in the text; no list)", applies_to=applies, line=line))
+    return hits
+
+
+def _said_for(words: str, start: int, end: int) -> tuple[str, ...]:
+    """The data set a model mentioned in prose is said to be for: "ResNet-50 on CIFAR-10", "an MLP
+    for UCI Adult", "CIFAR-10 with ResNet-18" (in the same clause)."""
+    after = re.match(r"\s+(?:is\s+)?(?:trained\s+|used\s+)?(?:on|for|with)\s+(?:the\s+)?", words[end:])
+    if after:
+        rest = words[end + after.end():]
+        found = datasets_in(rest)
+        if found and found[0][0] == 0:
+            return (re.compile(rf"(?:{found[0][1].pattern})", re.I).match(rest).group(0),)
+    clause = re.split(r"[;,.]\s", words[:start])[-1]
+    before = re.search(r"(?:with|using|by)\s+(?:a|an|the)?\s*(?:[\w-]+\s+){0,2}$", clause)
+    if before:
+        found = datasets_in(clause[:before.start()])
+        if found:
+            last = found[-1]
+            return (re.compile(rf"(?:{last[1].pattern})", re.I).match(clause, last[0]).group(0),)
+    return ()
 
 
 def dict_section(text: str) -> tuple[dict[str, Any], str]:

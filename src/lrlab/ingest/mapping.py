@@ -4,9 +4,15 @@ and everything not mapped listed in one warning (never silently dropped).
 
 The pieces: :mod:`~lrlab.ingest.schedules_map` (idea -> proposed scheduler and its arguments,
 baselines), :mod:`~lrlab.ingest.tasks_map` (data sets and models -> tasks),
-:mod:`~lrlab.ingest.training_map` (hyperparameters, metrics, targets, seeds). The plan's
+:mod:`~lrlab.ingest.training_map` (hyperparameters, seeds), :mod:`~lrlab.ingest.metrics_map` (metrics,
+targets),
+:mod:`~lrlab.ingest.tuning_map` (``[tuning]``: the same budget for every schedule). The plan's
 ``[source]`` keeps the report's path, title, claimed Results and Benchmark Results verbatim,
-the budget, and every decision and warning as notes.
+the budget, and every decision and warning as notes, each with the report's line.
+
+A text that names no data set, model, setting, baseline or scheduling idea lrlab knows is not an
+experiment report: it is refused (:class:`IngestError`, one line) rather than planned on
+defaults. So is a number no plan can hold (``lr = 1e999999``, a 400-digit batch size), with its line.
 """
 
 from __future__ import annotations
@@ -16,13 +22,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lrlab.ingest.decisions import Decisions
+from lrlab.ingest.decisions import Decisions, Entry, Evidence
+from lrlab.ingest.metrics_map import map_metrics
 from lrlab.ingest.parse import IngestError, ParsedReport
-from lrlab.ingest.schedules_map import choose_baselines, choose_proposed, rule_arguments
+from lrlab.ingest.quantities import QuantityError
+from lrlab.ingest.schedules_map import (
+    choose_baselines,
+    choose_proposed,
+    idea_evidence,
+    rule_arguments,
+)
 from lrlab.ingest.tasks_map import Budget, TaskChoice, map_tasks
 from lrlab.ingest.toml_out import Table, render_table, toml_safe
-from lrlab.ingest.training_map import QUICK_MAX_EPOCHS, map_hyperparameters, map_metrics, map_seeds
+from lrlab.ingest.training_map import QUICK_MAX_EPOCHS, map_hyperparameters, map_seeds
+from lrlab.ingest.tuning_map import tuning_table
+from lrlab.ingest.vocabulary import BASELINES, find_dataset, find_model
 from lrlab.study.plan import PlanError, parse_plan
+from lrlab.study.tuning import check_spaces, planned_count
 from lrlab.tasks.registry import get_task
 
 
@@ -35,35 +51,64 @@ class MappedPlan:
     notes: list[str]
     warnings: list[str]
     warning: str  # the warnings as one message ("" when none)
+    entries: list[Entry]  # every decision, stand-in and left-out thing, with its evidence
+    both: list[Evidence]  # evidence both mapped and left out (none: the tests check it)
 
 
 def map_report(report: ParsedReport, *, source: str = "<report>", budget: Budget = "quick",
                report_text: str = "") -> MappedPlan:
-    """Turn a parsed report into plan TOML; raises :class:`IngestError` only for a bad ``budget``."""
+    """Turn a parsed report into plan TOML. Raises :class:`IngestError` (one line) for a bad
+    ``budget``, a text that is no experiment report, or a number no plan can hold (with its line)."""
     if budget not in ("quick", "full"):
         raise IngestError(f"--budget must be 'quick' or 'full', got {budget!r}")
+    _refuse_without_evidence(report, source)
+    try:
+        return _map(report, source, budget, report_text)
+    except QuantityError as error:
+        where = f"line {error.line}: " if error.line is not None else ""
+        raise IngestError(f"{source}: {where}{error}") from None
+
+
+def _refuse_without_evidence(report: ParsedReport, source: str) -> None:
+    """Nothing lrlab knows in it: not an experiment report, whatever its headings say."""
+    words = report.plan_text()
+    if (any(find_dataset(d.name) or find_dataset(d.code) for d in report.datasets)
+            or any(find_model(m.name) for m in report.models)
+            or any(s.key is not None for s in report.hyperparameters)
+            or idea_evidence(report)
+            or any(re.search(pattern, words, re.I) for _, pattern in BASELINES)):
+        return
+    found = ", ".join(report.sections) or "no known section"
+    raise IngestError(f"{source}: not an experiment report lrlab can read: it names no data set, model, "
+                      f"training setting, baseline or scheduling idea lrlab knows (sections: {found})")
+
+
+def _map(report: ParsedReport, source: str, budget: Budget, report_text: str) -> MappedPlan:
     log = Decisions()
     if budget == "quick":
-        log.decide(f"budget quick: hub data sets run as their offline stand-ins (small offline data, so "
-                   f"data is scaled down too; those with none, such as QA and speech, are left out) and epochs "
-                   f"are capped at {QUICK_MAX_EPOCHS}; --budget full keeps the report's epochs and sizes and "
-                   f"uses hub tasks where registered")
+        log.decide(f"budget quick: hub data sets run as the real data sets lrlab fetches that are closest "
+                   f"(smaller, offline: lrlab data fetch; those with none, such as QA and speech, are left out), "
+                   f"models as the ones sized for a CPU, and epochs are capped at {QUICK_MAX_EPOCHS}; --budget full "
+                   f"keeps the report's data sets, models, epochs and sizes")
     else:
-        log.decide("budget full: the report's epochs and batch sizes as stated; hub tasks where registered")
+        log.decide("budget full: the report's data sets (hub tasks where registered), models, epochs and batch "
+                   "sizes as stated")
     tasks = map_tasks(report, budget, log)
-    defaults, default_notes = map_hyperparameters(report, tasks, budget, log)
+    defaults, default_notes, ranges = map_hyperparameters(report, tasks, budget, log)
     map_metrics(report, tasks, log)
     seeds, seeds_note = map_seeds(report, log)
     proposed = choose_proposed(report, log)
     rule_arguments(report, proposed, str(defaults.get("optimizer", "adam")), log)
     baselines = choose_baselines(report, log)
+    tuning = tuning_table(budget, seeds, proposed, ranges.get("lr"), log)
     _unmapped_sections(report, log)
+    log.finish()
 
     name = _plan_name(proposed.name, source, report.title, budget)
     top = Table(comments=[
         f"Plan read from the experiment report {source} by lrlab (budget {budget}).",
-        "Every value below says where it came from; [source] notes lists every decision and what "
-        "could not be mapped. Edit freely: a changed plan is a new study.",
+        "Every value below says where it came from (the report's line); [source] notes lists every decision "
+        "and what could not be mapped. Edit freely: a changed plan is a new study.",
     ])
     top.put("name", name)
     top.put("title", report.title or f"Study of {source}")
@@ -85,17 +130,27 @@ def map_report(report: ParsedReport, *, source: str = "<report>", budget: Budget
         if choice.args:
             table.put("args", dict(choice.args))
         parts.append("\n".join(render_table("[[schedules]]", table)))
+    tuning_index = len(parts)
+    parts.append("\n".join(render_table("[tuning]", tuning)))
     parts.append(_source_toml(report, source, budget, report_text, log))
     text = "\n\n".join(parts) + "\n"
     try:
-        parse_plan(text, source=f"plan generated from {source}")
-    except PlanError as error:  # a bug of the mapping, said plainly rather than written out
+        plan = parse_plan(text, source=f"plan generated from {source}")
+        check_spaces(plan)
+    except (PlanError, ValueError) as error:  # a bug of the mapping, said plainly rather than written out
         raise IngestError(f"{source}: the generated plan does not validate: {error}") from None
-    return MappedPlan(text, name, list(log.notes), list(log.warnings), log.warning(source))
+    count = planned_count(plan)
+    tuning.comments.append(f"This plan runs {count} trials in all: {len(plan.trials())} as given, the rest "
+                           f"tuning and the tuned configurations on the evaluation seeds.")
+    parts[tuning_index] = "\n".join(render_table("[tuning]", tuning))
+    text = "\n\n".join(parts) + "\n"
+    return MappedPlan(text, name, list(log.notes), list(log.warnings), log.warning(source), list(log.entries),
+                      log.both())
 
 
 def _task_table(choice: TaskChoice) -> Table:
-    stands = "; ".join(f"{d.item.name} -> {choice.task} ({d.why})" for d in choice.datasets)
+    stands = "; ".join(f"{d.item.name} ({d.item.evidence.where()}) -> {choice.task} ({d.why})"
+                       for d in choice.datasets)
     table = Table(comments=[f"data: {stands}", *choice.comments])
     table.put("name", choice.task)
     if choice.label:
@@ -116,9 +171,10 @@ def _source_toml(report: ParsedReport, source: str, budget: Budget, report_text:
     benchmark, dropped_benchmark = toml_safe(report.benchmark)
     for what, dropped in (("Results", dropped_results), ("Benchmark Results", dropped_benchmark)):
         if dropped:
-            log.warn(f"{what}: entries {', '.join(dropped)} have no TOML form; left out of [source]")
+            log.leave_out(f"{what}: entries {', '.join(dropped)} have no TOML form (or are not finite); left out "
+                          f"of [source]")
     for note in report.notes:
-        log.warn(note)
+        log.leave_out(note)
     table = Table(comments=["The report this plan was read from: its claimed results, to set beside the measured ones."])
     table.put("path", source)
     table.put("title", report.title)
@@ -138,7 +194,8 @@ def _unmapped_sections(report: ParsedReport, log: Decisions) -> None:
     if report.code_changes:
         files = re.findall(r"File:\s*`?([\w./-]+)", report.code_changes)
         listed = f" ({', '.join(dict.fromkeys(files))})" if files else ""
-        log.warn(f"Code Changes{listed}: a plan runs no code; lrlab's report writes its own from the study")
+        log.leave_out(f"Code Changes{listed}: a plan runs no code; lrlab's report writes its own from the study",
+                      Evidence(report.section_lines.get("code_changes"), "Code Changes"))
     if report.conclusion:
         log.decide("the report's Conclusion is not carried: lrlab's conclusion comes from the measured statistics")
     read_as_text = [t for t in report.extra_sections if not t.startswith("(")]

@@ -112,8 +112,8 @@ def render_table(header: str | None, table: Table) -> list[str]:
 
 
 def toml_safe(data: dict[Any, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The part of ``data`` TOML can hold (str keys; numbers, strings, booleans, lists, dicts),
-    and the keys left out."""
+    """The part of ``data`` TOML can hold (str keys; finite numbers, strings, booleans, lists,
+    dicts), and the keys left out."""
     kept: dict[str, Any] = {}
     dropped: list[str] = []
     for name, item in data.items():
@@ -129,8 +129,10 @@ _NOTHING = object()
 
 
 def _convertible(item: Any) -> Any:
-    if isinstance(item, bool | float):
+    if isinstance(item, bool):
         return item
+    if isinstance(item, float):
+        return item if math.isfinite(item) else _NOTHING  # a plan holds no inf or nan
     if isinstance(item, int):
         return item if -(2**63) <= item < 2**63 else _NOTHING  # TOML integers are 64-bit
     if isinstance(item, str):
