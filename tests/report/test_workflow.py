@@ -39,7 +39,7 @@ def test_diverged_trials_are_listed_not_dropped(diverged: tuple[Outcome, str]):
     assert len(rows) == 2
     assert all("| wine | onecycle |" in r and "| diverged | training loss is nan" in r for r in rows)
     assert "**onecycle** on wine (0 of 2 trials completed):" in text
-    assert "| onecycle | 0/2 | never | never | never, never |" in text
+    assert "| onecycle | 0/2 | 2 / 0 | never | never | never, never |" in text
     assert "not tested (n=0)" in text  # no paired seed: no test, and the table says so
     assert "2 planned trial(s) did not complete." in text
 

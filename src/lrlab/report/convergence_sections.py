@@ -36,7 +36,10 @@ def convergence(analysis: dict[str, Any]) -> list[Block]:
     reference = analysis["cost_reference"]
     blocks: list[Block] = [Heading(2, "Convergence and Cost"), Paragraph(
         "Times to target count every trial that ended (completed or diverged): the medians are over the "
-        "trials that reached the target, and the others are listed as **never**, not dropped. Stability "
+        "trials that reached the target, and the others are listed as **never**, not dropped. A trial "
+        "**diverged** when its loss stopped being finite; it **collapsed** when it completed with its final "
+        "validation primary metric at or near chance (what a constant prediction scores): a finite loss "
+        "that learned nothing, counted in every statistic as the result it is. Stability "
         f"is the standard deviation of the validation loss over the last {STABILITY_WINDOW} epochs; the gaps "
         "are taken at the last epoch (loss: validation − train; accuracy: train − validation); these and "
         "the adjustments are means over the ended trials. Time per step is the median over ended trials "
@@ -51,10 +54,11 @@ def convergence(analysis: dict[str, Any]) -> list[Block]:
         blocks += [Heading(3, task), Paragraph(_target(analysis, task))]
         rows = []
         for name, c in per_schedule.items():
-            rows.append([name, _reached(c), time_or_never(c["epochs_to_target"]["median_of_reached"]),
+            rows.append([name, _reached(c), f"{c.get('diverged', 0)} / {c.get('collapsed', 0)}",
+                         time_or_never(c["epochs_to_target"]["median_of_reached"]),
                          time_or_never(c["steps_to_target"]["median_of_reached"]),
                          ", ".join(time_or_never(v) for v in c["epochs_to_target"]["values"]) or NA])
-        blocks.append(table(["schedule", "reached", "median epochs", "median steps",
+        blocks.append(table(["schedule", "reached", "diverged / collapsed", "median epochs", "median steps",
                              "epochs to target, each ended trial (by seed)"], rows))
         rows = []
         for name, c in per_schedule.items():
