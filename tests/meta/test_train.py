@@ -113,3 +113,15 @@ def test_cli_entry_takes_a_plan_file(tmp_path):
     assert meta_train_cli(str(plan), str(tmp_path / "out"), episodes=1, seed=0, stream=stream) == 0
     assert (tmp_path / "out" / "policy.safetensors").is_file()
     assert "policy:" in stream.getvalue()
+
+
+def test_episodes_run_unguarded_unless_the_plan_says_otherwise(tmp_path):
+    """The policy must see where its raises lead; a plan may still ask for the guard."""
+    from lrlab.meta.train import episode_spec
+
+    plan = parse_plan(TINY)
+    run, entry = plan.trials()[0], next(s for s in plan.schedules if s.name == "meta")
+    spec = episode_spec(run, entry, tmp_path / "p.safetensors", seed=1, episode=4)
+    assert spec.schedule_args["guard"] is False and spec.seed == 1_000_004
+    guarded = entry.model_copy(update={"args": {**entry.args, "guard": True}})
+    assert episode_spec(run, guarded, tmp_path / "p.safetensors", seed=1, episode=4).schedule_args["guard"] is True

@@ -41,6 +41,12 @@ def test_features_and_reward_by_hand():
     assert by_name["val_accuracy_change"] == pytest.approx(0.2)
     assert by_name["grad_norm"] == pytest.approx(math.log(0.5))
     assert by_name["log_lr"] == pytest.approx(math.log(2)) and by_name["progress"] == 0.2
+    assert by_name["val_loss_from_best"] == 0.0 and by_name["val_accuracy_from_best"] == 0.0  # improving
+    state, features, _ = rule.update(state, {"loss": 3.0, "accuracy": 0.2}, {"loss": 0.5},
+                                     log_lr=0.0, progress=0.3, grad_mean=2.0, grad_std=0.0)
+    by_name = dict(zip(FEATURES, features, strict=True))  # a collapse: far from the best on both
+    assert by_name["val_loss_from_best"] == pytest.approx(math.log(2.0))  # 3.0 / best 1.5
+    assert by_name["val_accuracy_from_best"] == pytest.approx(-0.5)  # 0.2 - best 0.7
     assert rule.reward(1.0, math.inf) == -1.0 and rule.reward(1.0, 0.0) == 1.0  # clipped
     assert MetaFeatures("accuracy", "max").reward(0.5, 0.6) == pytest.approx(0.2)
 
@@ -205,7 +211,7 @@ def test_a_saved_policy_is_used_and_must_match(tmp_path):
     assert sched.policy_metadata["tasks"] == ["wine"]
     with pytest.raises(ValueError, match="multipliers"):
         MetaLR(sgd(), policy=path, multipliers=[0.5, 2.0])
-    odd = save_policy(tmp_path / "odd.safetensors", weights, {**policy_config(FEATURES), "features": ["x"] * 11})
+    odd = save_policy(tmp_path / "odd.safetensors", weights, {**policy_config(FEATURES), "features": ["x"] * len(FEATURES)})
     with pytest.raises(ValueError, match="reads features"):
         MetaLR(sgd(), policy=odd)
 

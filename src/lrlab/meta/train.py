@@ -5,7 +5,9 @@ Episode ``e`` is one ordinary trial (:func:`~lrlab.train.run_trial`) of the plan
 the policy the episodes before left and learning online as it trains (REINFORCE, one update per
 evaluation). What it learned is read back from the trial's checkpoint and carried to the next
 episode; only the policy weights carry over (each episode starts a fresh policy optimizer and
-reward baseline, as a user's run of MetaLR does).
+reward baseline, as a user's run of MetaLR does). Episodes run without the guard
+(:mod:`lrlab.schedulers.guard`) unless the plan's ``meta`` args set ``guard``: the policy learns
+what its raises lead to, including a collapse, from its features and rewards.
 
 After every episode the whole meta-training state (weights, episodes done, per-episode summary)
 is written atomically to ``out/meta_checkpoint.pt``; running again with the same plan and seed
@@ -132,7 +134,9 @@ def meta_train_cli(plan: str | Path, out: str | Path | None = None, episodes: in
 def episode_spec(run: TrialSpec, entry: ScheduleEntry, start: Path, seed: int, episode: int) -> TrialSpec:
     """The trial of one episode: the plan's run of its task, with its own seed, from ``start``."""
     episode_seed = seed * 1_000_000 + episode
-    args = {**entry.args, "policy": str(start), "seed": episode_seed}
+    # Unguarded unless the plan says otherwise: the policy must see where its raises lead (a
+    # collapse and its rewards), or it never learns to avoid one; users' runs keep the guard.
+    args = {"guard": False, **entry.args, "policy": str(start), "seed": episode_seed}
     return replace(run, seed=episode_seed, schedule_args=args)
 
 

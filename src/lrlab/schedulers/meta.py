@@ -37,6 +37,8 @@ FEATURES: tuple[str, ...] = (
     "progress",             # optimizer steps done / total_steps (0 if the budget is unknown)
     "grad_norm",            # log(mean grad norm since the last decision / the first such mean)
     "grad_norm_cv",         # std / mean of the grad norm since the last decision
+    "val_loss_from_best",   # log(val loss / best val loss so far): > 0 once the run falls back
+    "val_accuracy_from_best",  # val accuracy - best val accuracy so far: < 0 once it falls back
 )
 #: Every feature is clipped to [-CLIP, CLIP]; a non-finite one reads as 0.
 CLIP = 5.0
@@ -68,7 +70,7 @@ class MetaFeatures:
 
     def initial_state(self) -> dict[str, Any]:
         return {"first_train": None, "first_val": None, "first_grad": None, "train": None,
-                "val": None, "accuracy": None, "monitored": None}
+                "val": None, "accuracy": None, "monitored": None, "best_val": None, "best_accuracy": None}
 
     def update(self, state: dict[str, Any], val_metrics: Mapping[str, float],
                train_metrics: Mapping[str, float] | None, *, log_lr: float, progress: float,
@@ -82,6 +84,10 @@ class MetaFeatures:
         first_train = state["first_train"] if state["first_train"] is not None else train
         first_val = state["first_val"] if state["first_val"] is not None else val
         first_grad = state["first_grad"] if state["first_grad"] is not None else grad_mean
+        # The best so far includes this evaluation: 0 while improving, the distance once it falls back.
+        best_val = min(v for v in (state["best_val"], val) if v is not None) if val is not None else state["best_val"]
+        best_accuracy = (max(a for a in (state["best_accuracy"], accuracy) if a is not None)
+                         if accuracy is not None else state["best_accuracy"])
         raw = [
             _log_ratio(train, first_train), _log_ratio(train, state["train"]),
             _log_ratio(val, first_val), _log_ratio(val, state["val"]),
@@ -90,12 +96,15 @@ class MetaFeatures:
             _log_ratio(val, train), log_lr, progress,
             _log_ratio(grad_mean, first_grad),
             grad_std / grad_mean if grad_mean and grad_std is not None else 0.0,
+            _log_ratio(val, best_val),
+            accuracy - best_accuracy if accuracy is not None and best_accuracy is not None else 0.0,
         ]
         features = [min(max(x, -CLIP), CLIP) if math.isfinite(x) else 0.0 for x in raw]
         current = float(val_metrics[self.monitor])
         reward = self.reward(state["monitored"], current)
         state = {"first_train": first_train, "first_val": first_val, "first_grad": first_grad,
-                 "train": train, "val": val, "accuracy": accuracy, "monitored": _finite_or_none(current)}
+                 "train": train, "val": val, "accuracy": accuracy, "monitored": _finite_or_none(current),
+                 "best_val": best_val, "best_accuracy": best_accuracy}
         return state, features, reward
 
     def reward(self, previous: float | None, current: float) -> float | None:
@@ -113,10 +122,11 @@ class MetaLR(AdaptiveLR):
 
     After each evaluation (``observe(val_metrics=..., train_metrics=...)``) the policy reads the
     training state (:data:`FEATURES`: losses and their changes, validation accuracy, the
-    train/validation gap, the current rate, progress through the budget, and statistics of the
-    global gradient norm read by an optimizer hook since the last decision) and picks one
-    multiplier from a small set. The reward of that choice is the improvement of the validation
-    metric by the next evaluation (:class:`MetaFeatures`). With ``learn=True`` the policy keeps
+    train/validation gap, the current rate, progress through the budget, statistics of the
+    global gradient norm read by an optimizer hook since the last decision, and how far the
+    validation loss and accuracy have fallen back from their best, which is how a collapse
+    looks) and picks one multiplier from a small set. The reward of that choice is the
+    improvement of the validation metric by the next evaluation (:class:`MetaFeatures`). With ``learn=True`` the policy keeps
     learning online: one REINFORCE step with a running-mean baseline per decision
     (:class:`~lrlab.schedulers.policy.PolicyLearner`). It starts from the pre-trained policy
     that ships with lrlab (``lrlab.meta.meta_train`` trained it over short runs of embedded
