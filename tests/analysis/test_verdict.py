@@ -105,3 +105,16 @@ def test_the_aggregate_puts_the_best_baseline_at_one(tmp_path: Path):
     agg = analysis["verdict"]["aggregate"]
     assert abs(agg["iqm"]["constant"]["value"] - 1.0) < 0.01 and agg["iqm"]["entropy"]["value"] > 1.04
     assert agg["improvement"]["entropy"]["value"] > 0.9 and agg["improvement"]["gradvar"]["value"] == 0.5
+
+
+def test_the_report_says_before_any_result_where_the_design_falls_short(tmp_path: Path):
+    from lrlab.report.markdown import render_markdown
+    from lrlab.report.verdict_sections import verdict_section
+
+    noisy = [0.90, 0.95, 0.85, 0.93, 0.87, 0.91]
+    text = render_markdown(verdict_section(analyze(craft(tmp_path, {"entropy": noisy, "constant": BASE}))))
+    warning = text.index("**Read with care: this design cannot decide everything.** digits: it detects")
+    assert warning < text.index("- **digits** (accuracy): use **constant**") < text.index("| task (metric) |")
+    quiet = render_markdown(verdict_section(analyze(craft(tmp_path / "b", {"entropy": [a + 0.05 for a in BASE],
+                                                                        "constant": BASE}))))
+    assert "Read with care" not in quiet

@@ -149,9 +149,27 @@ def _tuning_cost(analysis: dict[str, Any]) -> Paragraph | None:
                      "scores are under Tuning below.")
 
 
+def _limits(analysis: dict[str, Any]) -> list[Block]:
+    """Before any result: where this design cannot reach significance for the effect that matters."""
+    power = analysis["verdict"]["power"]
+    short = []
+    for task, info in power["tasks"].items():
+        if info["n"] < 2:
+            short.append(f"{task}: fewer than 2 paired seeds, so no test can run")
+        elif info["smallest_effect"] is not None and not info["reaches"]:
+            needs = f"; that needs {info['seeds_needed']} seeds" if info["seeds_needed"] else ""
+            short.append(f"{task}: it detects differences of {num(info['detectable'], 3)} or more, not the "
+                         f"smallest effect of interest, {num(info['smallest_effect'], 3)}{needs}")
+    if not short:
+        return []
+    return [Paragraph("**Read with care: this design cannot decide everything.** " + "; ".join(short)
+                      + ". A \"no detectable difference\" there is not evidence of no difference.")]
+
+
 def verdict_section(analysis: dict[str, Any]) -> list[Block]:
     """``## Verdict``, right under the title."""
-    blocks: list[Block] = [Heading(2, "Verdict"), _recommendations(analysis), verdict_table(analysis),
+    blocks: list[Block] = [Heading(2, "Verdict"), *_limits(analysis), _recommendations(analysis),
+                           verdict_table(analysis),
                            Paragraph(_design(analysis)), _reach(analysis), *_aggregate(analysis)]
     cost = _tuning_cost(analysis)
     if cost is not None:
