@@ -87,7 +87,7 @@ def test_the_design_says_what_it_can_detect(tmp_path: Path):
     analysis = analyze(craft(tmp_path, {"entropy": noisy, "constant": BASE}))
     reach = analysis["verdict"]["power"]["tasks"]["digits"]
     assert reach["smallest_effect"] == 0.02 and reach["n"] == 6
-    assert reach["detectable"] > 0.02 and not reach["reaches"] and reach["seeds_needed"] > 6
+    assert reach["detectable"] > 0.02 and reach["reaches"] is False and reach["seeds_needed"] > 6
     assert "cannot detect the smallest effect of interest on digits (needs" in analysis["verdict"]["paragraph"]
     stated = analyze(craft(tmp_path / "b", {"entropy": noisy, "constant": BASE}, plan_extra={"smallest_effect": 0.2}))
     assert stated["verdict"]["power"]["tasks"]["digits"]["reaches"]

@@ -105,7 +105,8 @@ def power_of(data: StudyData, comparisons: list[dict[str, Any]], alpha: float) -
         per_task[task] = {
             "metric": metric, "n": n, "sd_diff": sd, "detectable": detectable, "smallest_effect": effect,
             "seeds_needed": seeds_needed(effect, sd, level) if effect and math.isfinite(sd) else None,
-            "reaches": bool(effect is not None and math.isfinite(detectable) and detectable <= effect),
+            # None: unknown (no spread to measure, fewer than 2 seeds, or no smallest effect stated)
+            "reaches": (detectable <= effect) if effect is not None and math.isfinite(detectable) else None,
         }
     return {"alpha": alpha, "family_size": m, "level": level, "power": TARGET_POWER,
             "comparisons": rows, "tasks": per_task}
@@ -281,7 +282,7 @@ def paragraph(analysis: dict[str, Any], result: dict[str, Any]) -> str:
         parts.append(f"Differences smaller than these could go undetected (80 % power, Holm over {power['family_size']} "
                      f"comparisons): {', '.join(reach)}.")
     short = [f"{t} (needs {v['seeds_needed']} seeds for {_num(v['smallest_effect'])})" for t, v in power["tasks"].items()
-             if v["smallest_effect"] is not None and not v["reaches"] and v["seeds_needed"]]
+             if v["reaches"] is False and v["seeds_needed"]]
     if short:
         parts.append("This design cannot detect the smallest effect of interest on " + ", ".join(short) + ".")
     improvement = result["aggregate"]["improvement"]

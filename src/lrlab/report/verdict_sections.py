@@ -156,7 +156,7 @@ def _limits(analysis: dict[str, Any]) -> list[Block]:
     for task, info in power["tasks"].items():
         if info["n"] < 2:
             short.append(f"{task}: fewer than 2 paired seeds, so no test can run")
-        elif info["smallest_effect"] is not None and not info["reaches"]:
+        elif info["reaches"] is False:
             needs = f"; that needs {info['seeds_needed']} seeds" if info["seeds_needed"] else ""
             short.append(f"{task}: it detects differences of {num(info['detectable'], 3)} or more, not the "
                          f"smallest effect of interest, {num(info['smallest_effect'], 3)}{needs}")
