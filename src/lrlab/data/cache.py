@@ -10,8 +10,11 @@ second process fetching at the same time never leaves a partial file under a nam
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from lrlab.files import temporary_path, write_atomic
+
+__all__ = ["DATA_DIR_ENV", "DOWNLOADS", "data_dir", "temporary_path", "write_atomic"]
 
 DATA_DIR_ENV = "LRLAB_DATA_DIR"
 """Environment variable naming the data folder (shared with the hub tasks' saved copies)."""
@@ -35,26 +38,3 @@ def data_dir() -> Path:
         return Path(root).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache, "lrlab")
-
-
-def temporary_path(final: Path) -> Path:
-    """A fresh, empty file beside ``final`` (same file system, so the rename is atomic), named
-    so that it is never taken for ``final``: ``.<name>.<random>.part``."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(handle)
-    return Path(name)
-
-
-def write_atomic(final: Path, data: bytes) -> None:
-    """Write ``data`` to ``final``: a temporary file, flushed to disk, then renamed over it."""
-    temporary = temporary_path(final)
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
