@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,9 +11,16 @@ from typing import Any
 import pytest
 import torch
 
+from lrlab.errors import EnvironmentFailure
 from lrlab.schedulers import SCHEDULES
 from lrlab.train import Target, TrialResult, TrialSpec, run_trial
-from lrlab.train.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from lrlab.train.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 
 MakeSpec = Callable[..., TrialSpec]
 
@@ -58,6 +67,40 @@ def test_save_is_atomic_and_load_uses_weights_only(tmp_path: Path) -> None:
     save_checkpoint(path, {"code": torch.nn.Linear(1, 1)})  # a pickled object, not weights
     with pytest.raises(Exception, match="[Ww]eights only load failed"):
         load_checkpoint(path)
+
+
+def test_a_checkpoint_that_does_not_read_back_is_moved_aside_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1, "w": torch.ones(1000)})
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])  # a disk that kept half of it
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    assert str(error.value).startswith(f"{path} could not be read (")
+    assert "moved to checkpoint.pt.corrupt, the trial starts again from scratch" in str(error.value)
+    assert isinstance(error.value, EnvironmentFailure)  # the environment's failure, not the trial's
+    assert not path.exists() and (tmp_path / "checkpoint.pt.corrupt").read_bytes() == data[:len(data) // 2]
+    assert load_checkpoint(path) is None  # the next attempt starts from scratch
+
+
+def test_a_full_disk_while_saving_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"epoch": 1, "w": torch.zeros(10)})
+    good = path.read_bytes()
+    # A real subprocess whose files may not grow past 100 kB (RLIMIT_FSIZE): the kernel refuses the write.
+    script = ("import resource, sys, torch\n"
+              "from pathlib import Path\n"
+              "from lrlab.train.checkpoint import CheckpointError, save_checkpoint\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+              "try:\n"
+              "    save_checkpoint(Path(sys.argv[1]), {'epoch': 2, 'w': torch.zeros(1_000_000)})\n"
+              "except CheckpointError as error:\n"
+              "    print(error)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (f"file size limit exceeded (EFBIG) while writing {path}; the trial resumes from its "
+                           "last good checkpoint (or from scratch) on the next run\n")
+    assert path.read_bytes() == good and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
 
 
 def test_rng_state_round_trip() -> None:

@@ -10,26 +10,77 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
 
+from lrlab.errors import EnvironmentFailure
+from lrlab.files import atomic_path, what_happened
+
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
+class CheckpointError(EnvironmentFailure):
+    """A checkpoint could not be written (a full disk, ...) or read (truncated, corrupt): the
+    environment's failure, not the trial's. The trial is retried on the next run."""
+
+
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` to ``path`` atomically: a crash mid-write leaves the old checkpoint whole."""
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    """Write ``state`` to ``path`` atomically: a crash or a full disk mid-write leaves the old
+    checkpoint whole (:class:`CheckpointError` says what happened).
+
+    Not flushed to disk (fsync): a checkpoint lost to a power cut costs only time, since a
+    trial whose checkpoint cannot be read starts again from scratch, to the same numbers.
+    """
+    try:
+        with atomic_path(path, fsync=False) as temporary, open(temporary, "wb") as handle:
+            writer = _Writer(handle)
+            try:
+                torch.save(state, writer)
+            except RuntimeError:  # torch's zip writer hides the OSError behind its own message
+                if writer.error is None:
+                    raise
+                raise writer.error from None
+    except OSError as error:
+        raise CheckpointError(f"{what_happened(error)} while writing {path}; the trial resumes from its last "
+                              "good checkpoint (or from scratch) on the next run") from None
+
+
+class _Writer:
+    """A file for ``torch.save`` that remembers the ``OSError`` (ENOSPC, EFBIG, ...) of a failed write."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle, self.error = handle, None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 def load_checkpoint(path: Path) -> dict[str, Any] | None:
-    """The checkpoint at ``path`` (tensors on the CPU), or None if there is none."""
+    """The checkpoint at ``path`` (tensors on the CPU), or None if there is none.
+
+    One that cannot be read (truncated, corrupt, or holding objects that ``weights_only``
+    refuses) is moved aside to ``<name>.corrupt`` and :class:`CheckpointError` says so: the next
+    attempt starts the trial from scratch, which gives the numbers an uninterrupted run gives.
+    """
     if not path.exists():
         return None
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - whatever torch raises, the file is not a usable checkpoint
+        aside = path.with_name(path.name + ".corrupt")
+        os.replace(path, aside)
+        lines = str(error).strip().splitlines()
+        raise CheckpointError(f"{path} could not be read ({type(error).__name__}: {lines[0] if lines else ''}); "
+                              f"moved to {aside.name}, the trial starts again from scratch on the next run") from None
 
 
 def records_to_text(steps: list[dict[str, Any]], epochs: list[dict[str, Any]]) -> str:

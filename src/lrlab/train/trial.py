@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from lrlab.errors import EnvironmentFailure
+from lrlab.files import is_environmental, what_happened
 from lrlab.schedulers import get_schedule, make_optimizer, make_scheduler, needs_of
 from lrlab.schedulers.registry import schedule_arguments
 from lrlab.tasks import Split, build_task_model, compute_metrics, get_task
@@ -71,7 +73,8 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     Outcomes: ``completed`` (the test split evaluated once, on the final model); ``diverged`` (a
     non-finite training or validation loss: the records so far are kept, no test); ``failed``
     (any ``Exception``, including an invalid spec: ``error`` holds the type, message and the
-    last traceback lines). Early stopping and ``max_seconds`` end training early but still
+    last traceback lines), except failures of the environment, which are not the trial's (see
+    Raises). Early stopping and ``max_seconds`` end training early but still
     complete the trial.
 
     Args:
@@ -84,6 +87,9 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     Raises:
         ValueError: ``spec.device`` is not ``cpu``/``cuda``, or is ``cuda`` without a GPU
             (a fact about this machine, not the trial, so it is not recorded as a failure).
+        EnvironmentFailure: the disk would not write the checkpoint or read it back (full,
+            I/O error, truncated file), or another ``OSError`` of the machine (ENOSPC, EIO, ...);
+            the caller retries the trial later, from its last good checkpoint or from scratch.
     """
     device = resolve_device(spec.device)
     trial_dir = Path(trial_dir)
@@ -269,7 +275,11 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         raise interruption.error from None
     except Diverged as divergence:
         result.status, result.error, stopped = "diverged", str(divergence), "diverged"
+    except EnvironmentFailure:
+        raise  # a checkpoint the disk would not write or read back: not the trial's failure
     except Exception as error:
+        if is_environmental(error):  # the machine (disk full, I/O error), not the trial's code
+            raise EnvironmentFailure(f"trial {spec.trial_id}: {what_happened(error)}: {error}") from None
         result.status, result.error, stopped = "failed", describe_error(error), "failed"
 
     result.adjustments = list(getattr(scheduler, "adjustments", []))
