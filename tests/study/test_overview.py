@@ -84,7 +84,7 @@ name = "boom"
 seeds = [0]
 [defaults]
 optimizer = "sgd"
-lr = 1000000.0
+lr = 1000.0
 epochs = 2
 [[tasks]]
 name = "digits"

@@ -132,3 +132,47 @@ def test_self_tuning_schedule_args_configure_the_optimizer():
         parse_plan(GOOD.replace('name = "prodigy"\nrole = "baseline"', 'name = "prodigy"\nrole = "baseline"\nargs = { momentum = 0.5 }'))
     with pytest.raises(PlanError, match="takes no plan warmup_steps"):
         parse_plan(GOOD.replace("lr = 0.01", "lr = 0.01\nwarmup_steps = 5"))
+
+
+# -- what the audit found accepted, or refused with a traceback ------------------------------------
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("lr = 0.01", "lr = inf"), "defaults.lr: Input should be a finite number (got inf)"),
+    (("lr = 0.01", "lr = nan"), "defaults.lr: Input should be a finite number"),
+    (("lr = 0.01", "lr = true"), "defaults.lr: Input should be a valid number (got True)"),
+    (("lr = 0.01", "lr = 1e9"), "defaults.lr: Input should be less than or equal to 1000"),
+    (("epochs = 2", "epochs = 1000000000000"), "defaults.epochs: Input should be less than or equal to 100000"),
+    (("epochs = 2", "epochs = 2.0"), "defaults.epochs: Input should be a valid integer (got 2.0)"),
+    (("epochs = 2", "epochs = 2\naugmentation = 1"), "defaults.augmentation: Input should be a valid boolean"),
+    (("seeds = [0, 1]", "seeds = [0, -1]"), "seeds[1]: Input should be greater than or equal to 0"),
+    (("seeds = [0, 1]", "seeds = [0, 99999999999]"), "seeds[1]: Input should be less than 4294967296"),
+    (("threshold = 0.4", 'threshold = "abc"'), "schedules[entropy].args.threshold: must be a finite number, got 'abc'"),
+    (("threshold = 0.4", "threshold = 0.4, interval = true"),
+     "schedules[entropy].args.interval: must be a finite number, got True"),
+    (("name = \"prodigy\"\nrole = \"baseline\"", "name = \"prodigy\"\nrole = \"baseline\"\nargs = { d_coef = \"x\" }"),
+     "schedules[prodigy].args.d_coef: must be a finite number, got 'x'"),
+    (("lr = 0.01", "lr = 0.01\noptimizer_args = { bogus = 1 }"),
+     "defaults.optimizer_args: optimizer 'adam' does not take ['bogus']"),
+    (("lr = 0.01", "lr = 0.01\noptimizer_args = { eps = -1.0 }"), "defaults.optimizer_args: Invalid epsilon value"),
+    (("lr = 0.01", "lr = 0.01\noptimizer_args = { betas = [0.9] }"),
+     "defaults.optimizer_args.betas: must be a list of 2 finite numbers, got [0.9]"),
+    (("hparams = { epochs = 3, batch_size = 32 }", "hparams = { optimizer_args = { amsgrad = \"yes\" } }"),
+     "tasks[breast_cancer].hparams.optimizer_args.amsgrad: must be true or false, got 'yes'"),
+    (("[defaults]", "[budget]\nmax_trial_seconds = inf\n\n[defaults]"), "budget.max_trial_seconds: Input should be a finite"),
+    (("[defaults]", "[executor]\ncpus_per_trial = inf\n\n[defaults]"), "executor.cpus_per_trial: Input should be a finite"),
+    (("seeds = [0, 1]", "seeds = [0, 1]\nnested = " + "[" * 5000 + "]" * 5000), "nested too deeply"),
+])
+def test_values_no_study_could_mean_are_refused_in_one_line(edit, expected):
+    with pytest.raises(PlanError) as error:
+        parse_plan(GOOD.replace(*edit, 1), "plans/bad.toml")
+    message = str(error.value)
+    assert message.startswith("plans/bad.toml: ") and expected in message and "\n" not in message
+
+
+def test_a_plan_file_that_is_not_utf8_is_named(tmp_path: Path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(GOOD.replace('idea = "entropy"', 'idea = "entropie évaluée"').encode("latin-1"))
+    with pytest.raises(PlanError) as error:
+        load_plan(path)
+    assert str(error.value) == f"{path}: not UTF-8 text (byte 0xe9 at offset 32); a plan is a TOML file, which is UTF-8"

@@ -35,12 +35,13 @@ Example plan::
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import torch
 from pydantic import (
@@ -53,8 +54,14 @@ from pydantic import (
     model_validator,
 )
 
-from lrlab.schedulers.optimizers import OPTIMIZERS
-from lrlab.schedulers.registry import SCHEDULES, get_schedule, make_scheduler, schedule_arguments
+from lrlab.schedulers.optimizers import OPTIMIZERS, make_optimizer, optimizer_class
+from lrlab.schedulers.registry import (
+    SCHEDULES,
+    get_schedule,
+    make_scheduler,
+    schedule_arguments,
+    schedule_defaults,
+)
 from lrlab.tasks.metrics import METRICS, lower_is_better
 from lrlab.tasks.models import MODELS
 from lrlab.tasks.registry import TASKS, Task, get_task
@@ -63,6 +70,21 @@ from lrlab.train.spec import Target, TrialSpec
 
 class PlanError(ValueError):
     """A plan that cannot be used; the message is one line naming the file and the field."""
+
+
+# TOML has types: a number is not a boolean (``lr = true`` is not 1.0), a count is not a float,
+# and no number here may be inf or nan.
+Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Count = Annotated[int, Field(strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
+Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
+
+#: What is sane; beyond these a plan is a typo (``epochs = 10**12``), not an experiment.
+MAX_LR = 1000.0
+MAX_EPOCHS = 100_000
+MAX_BATCH = 2**24
+MAX_SECONDS = 366 * 24 * 3600.0
+MAX_SEEDS = 1000
 
 
 class _Strict(BaseModel):
@@ -74,17 +96,17 @@ class Hyperparameters(_Strict):
 
     optimizer: str = "adam"
     optimizer_args: dict[str, Any] = Field(default_factory=dict)
-    lr: float = Field(1e-3, gt=0)
-    batch_size: int = Field(64, ge=1)
-    epochs: int = Field(10, ge=1)
-    weight_decay: float = Field(0.0, ge=0)
-    dropout: float = Field(0.0, ge=0, lt=1)
-    augmentation: bool = False
-    class_balancing: bool = False
-    warmup_steps: int = Field(0, ge=0)
-    accumulate: int = Field(1, ge=1)
-    early_stopping_patience: int = Field(0, ge=0)
-    max_seconds: float | None = Field(None, gt=0)
+    lr: Real = Field(1e-3, gt=0, le=MAX_LR)
+    batch_size: Count = Field(64, ge=1, le=MAX_BATCH)
+    epochs: Count = Field(10, ge=1, le=MAX_EPOCHS)
+    weight_decay: Real = Field(0.0, ge=0, le=10)
+    dropout: Real = Field(0.0, ge=0, lt=1)
+    augmentation: Flag = False
+    class_balancing: Flag = False
+    warmup_steps: Count = Field(0, ge=0, le=10**9)
+    accumulate: Count = Field(1, ge=1, le=4096)
+    early_stopping_patience: Count = Field(0, ge=0, le=MAX_EPOCHS)
+    max_seconds: Real | None = Field(None, gt=0, le=MAX_SECONDS)
 
     @field_validator("optimizer")
     @classmethod
@@ -98,7 +120,7 @@ class TargetEntry(_Strict):
     """Reach ``metric`` >= ``value`` (``max``) or <= ``value`` (``min``) on the validation split."""
 
     metric: str
-    value: float
+    value: Annotated[float, Field(strict=True)]
     mode: Literal["min", "max"] | None = None  # default: "min" for losses, else "max"
 
     @field_validator("value")
@@ -134,7 +156,7 @@ class TaskEntry(_Strict):
     hparams: dict[str, Any] = Field(default_factory=dict)
     #: The smallest difference in the primary metric worth detecting (its units); default 0.02
     #: for metrics in [0, 1] where higher is better (two points of accuracy), else none.
-    smallest_effect: float | None = Field(None, gt=0)
+    smallest_effect: Annotated[float, Field(strict=True)] | None = Field(None, gt=0)
 
     @field_validator("smallest_effect")
     @classmethod
@@ -216,8 +238,8 @@ class ScheduleEntry(_Strict):
 class Budget(_Strict):
     """Limits: per trial (wall seconds, stops at the end of an epoch) and for the whole study."""
 
-    max_trial_seconds: float | None = Field(None, gt=0)
-    max_study_seconds: float | None = Field(None, gt=0)
+    max_trial_seconds: Real | None = Field(None, gt=0, le=MAX_SECONDS)
+    max_study_seconds: Real | None = Field(None, gt=0, le=MAX_SECONDS)
 
 
 class ExecutorSettings(_Strict):
@@ -242,11 +264,11 @@ class ExecutorSettings(_Strict):
         precision = "bf16"
     """
 
-    cpus_per_trial: float = Field(1.0, gt=0)
-    gpus_per_trial: float = Field(0.0, ge=0)
+    cpus_per_trial: Real = Field(1.0, gt=0, le=1024)
+    gpus_per_trial: Real = Field(0.0, ge=0, le=64)
     storage: str | None = None
     precision: Literal["auto", "bf16", "fp32"] = "auto"
-    loader_workers: int | None = Field(None, ge=0)
+    loader_workers: Count | None = Field(None, ge=0, le=256)
 
     @field_validator("storage")
     @classmethod
@@ -278,8 +300,8 @@ class Halving(_Strict):
     epochs first; the best ``1/eta`` (by the tuning objective) go on to ``eta`` times as many, and so
     on; the last rung trains the full budget. Rungs are whole trials, each from scratch."""
 
-    rungs: int = Field(3, ge=2, le=6)
-    eta: int = Field(2, ge=2, le=8)
+    rungs: Count = Field(3, ge=2, le=6)
+    eta: Count = Field(2, ge=2, le=8)
 
 
 class Tuning(_Strict):
@@ -304,11 +326,11 @@ class Tuning(_Strict):
         space = { entropy = { threshold = [0.4, 0.8] }, plateau = {} }   # {}: the rate only
     """
 
-    trials: int = Field(ge=1, le=1000)
-    seeds: list[int] = Field(default_factory=lambda: [1000], min_length=1)
+    trials: Count = Field(ge=1, le=1000)
+    seeds: list[Seed] = Field(default_factory=lambda: [1000], min_length=1, max_length=MAX_SEEDS)
     objective: Literal["final", "time_to_target"] = "final"
-    sequence_seed: int = Field(0, ge=0)
-    lr: tuple[float, float] | None = None
+    sequence_seed: Seed = 0
+    lr: tuple[Real, Real] | None = None
     space: dict[str, dict[str, Any]] = Field(default_factory=dict)
     halving: Halving | None = None
 
@@ -324,8 +346,8 @@ class Tuning(_Strict):
     def _rate_range(cls, lr: tuple[float, float] | None) -> tuple[float, float] | None:
         if lr is not None:
             low, high = lr
-            if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
-                raise ValueError(f"must be [low, high] with 0 < low < high, both finite, got [{low:g}, {high:g}]")
+            if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high <= MAX_LR):
+                raise ValueError(f"must be [low, high] with 0 < low < high <= {MAX_LR:g}, got [{low:g}, {high:g}]")
         return lr
 
 
@@ -335,7 +357,7 @@ class Plan(_Strict):
     idea: str = ""
     objective: str = ""
     methodology: str = ""
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1, max_length=MAX_SEEDS)
     defaults: Hyperparameters = Field(default_factory=Hyperparameters)
     tasks: list[TaskEntry] = Field(min_length=1)
     schedules: list[ScheduleEntry] = Field(min_length=2)
@@ -456,23 +478,75 @@ class Plan(_Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def check_schedules(self) -> None:
-        """Build every schedule once on a throw-away optimizer, so bad values fail before training."""
+        """Build every schedule and optimizer once on a throw-away parameter, with each argument
+        of the type of its default, so bad values fail before training."""
         for schedule in self.schedules:
+            where = f"schedules[{schedule.key}].args"
             if get_schedule(schedule.name).kind == "optimizer":
                 warm = [t.key for t in self.tasks if self.hparams_for(t).warmup_steps]
                 if warm:
                     raise ValueError(f"schedules[{schedule.key}]: a self-tuning optimizer takes no plan "
                                      f"warmup_steps (set for {warm}); give it its own in args, if it has one")
+                _check_types(where, schedule.args, schedule_defaults(schedule.name))
+                _try(where, lambda s=schedule: make_optimizer(s.name, [torch.zeros(1, requires_grad=True)], **s.args))
                 continue
+            _check_types(where, schedule.args, schedule_defaults(schedule.name))
             opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.defaults.lr, momentum=0.9)
-            try:
-                make_scheduler(schedule.name, opt, total_steps=100, **schedule.args)
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"schedules[{schedule.key}].args: {error}") from None
+            _try(where, lambda s=schedule, o=opt: make_scheduler(s.name, o, total_steps=100, **s.args))
+        for task in self.tasks:  # the optimizer each task's trials build, with its optimizer_args
+            hp = self.hparams_for(task)
+            where = "defaults" if hp.optimizer_args == self.defaults.optimizer_args else f"tasks[{task.key}].hparams"
+            _check_types(f"{where}.optimizer_args", hp.optimizer_args, _optimizer_defaults(hp.optimizer))
+            _try(f"{where}.optimizer_args", lambda h=hp: make_optimizer(
+                h.optimizer, [torch.zeros(1, requires_grad=True)], lr=h.lr, weight_decay=h.weight_decay,
+                **h.optimizer_args))
         if self.tuning is not None:
             from lrlab.study.tuning import check_spaces
 
             check_spaces(self)
+
+
+def _optimizer_defaults(name: str) -> dict[str, Any]:
+    signature = inspect.signature(optimizer_class(name).__init__)
+    return {p.name: p.default for p in signature.parameters.values() if p.default is not inspect.Parameter.empty}
+
+
+def _check_types(where: str, args: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Each argument of the kind of its default: a number (finite, not a boolean) where the default
+    is a number, true/false where it is a flag, text where it is text, a list of numbers for a pair."""
+    for name, value in args.items():
+        default = defaults.get(name)
+        if isinstance(default, bool):
+            ok, expected = isinstance(value, bool), "true or false"
+        elif isinstance(default, int | float):
+            infinite_default = isinstance(default, float) and math.isinf(default)  # growth_rate = inf: no limit
+            ok = _is_number(value) and (math.isfinite(value) or infinite_default)
+            expected = "a finite number" if not infinite_default else "a number"
+        elif isinstance(default, str):
+            ok, expected = isinstance(value, str), "a string"
+        elif isinstance(default, tuple | list):
+            ok = isinstance(value, list) and len(value) == len(default) and all(
+                _is_number(v) and math.isfinite(v) for v in value)
+            expected = f"a list of {len(default)} finite numbers"
+        else:  # no default to go by: the constructor judges; only non-finite numbers and tables are out
+            ok = not isinstance(value, dict) and not (_is_number(value) and not math.isfinite(value))
+            expected = "a finite number, a string or a list"
+        if not ok:
+            raise ValueError(f"{where}.{name}: must be {expected}, got {value!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _try(where: str, build: Any) -> None:
+    """Build a schedule or optimizer; whatever its constructor raises is one line naming ``where``."""
+    try:
+        build()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: {error}") from None
+    except Exception as error:  # noqa: BLE001 - a constructor's own checks raise what they raise
+        raise ValueError(f"{where}: {type(error).__name__}: {error}") from None
 
 
 def _first_error(error: ValidationError) -> str:
@@ -490,6 +564,9 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PlanError(f"{source}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise PlanError(f"{source}: nested too deeply (arrays or tables inside each other beyond what a "
+                        "plan needs)") from None
     try:
         plan = Plan(**data)
         plan.check_schedules()
@@ -505,4 +582,11 @@ def load_plan(path: str | Path) -> Plan:
     path = Path(path)
     if not path.is_file():
         raise PlanError(f"{path}: no such plan file")
-    return parse_plan(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PlanError(f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}); "
+                        "a plan is a TOML file, which is UTF-8") from None
+    except OSError as error:
+        raise PlanError(f"{path}: cannot be read ({error.strerror})") from None
+    return parse_plan(text, str(path))
