@@ -55,8 +55,11 @@ def test_winner_is_adopted_with_its_plan_arguments(with_winner: dict):
         "File: train.py", "File: train_hf.py", "File: tiny-report-confirm.toml"]
     assert text.count("**Original Code:**") == 2 and text.count("**Updated Code:**") == 2
     assert 'make_scheduler("gradvar", optimizer, total_steps=total_steps, window=3)' in text
-    # gradvar needs only gradients: read by its optimizer hook, so the loop observes nothing.
-    assert "gradvar reads the gradients here" in text and "scheduler.observe(" not in text
+    # gradvar reads gradients by its optimizer hook; the loop feeds only what its guard watches
+    # (it can raise the rate): the training loss per step and the validation metrics.
+    assert "gradvar reads the gradients here" in text
+    assert re.findall(r"scheduler\.observe\(.*\)", text) == [
+        "scheduler.observe(loss=loss.item())", "scheduler.observe(val_metrics=val_metrics)"]
     # Before: wine's best baseline (chosen on validation), built the torch way.
     best = with_winner["best_baseline"]["wine"]["schedule"]
     before = [b for b in blocks if isinstance(b, Code)][0].text
@@ -86,10 +89,13 @@ def test_confirmation_plan_is_a_valid_plan_and_the_diff_shows_it(with_winner: di
     ("entropy", {"threshold": 0.4}, "scheduler.observe(logits=logits.detach())", None),
     ("performance", {"monitor": "accuracy"}, None,
      "scheduler.observe(val_metrics=val_metrics, train_metrics=train_metrics)"),
-    ("curvature", {"mode": "hessian"}, "scheduler.observe(loss_closure=lambda x=x, y=y: F.cross_entropy(model(x), y))",
-     None),
-    ("curvature", {}, None, None),
-    ("gradvar", {}, None, None),
+    # Schedulers that can raise the rate also feed their guard: the loss per step, val_metrics per evaluation.
+    ("curvature", {"mode": "hessian"},
+     "scheduler.observe(loss=loss.item(), loss_closure=lambda x=x, y=y: F.cross_entropy(model(x), y))",
+     "scheduler.observe(val_metrics=val_metrics)"),
+    ("curvature", {}, "scheduler.observe(loss=loss.item())", "scheduler.observe(val_metrics=val_metrics)"),
+    ("curvature", {"policy": "cap"}, None, None),  # only ever lowers the rate: no guard, gradients only
+    ("gradvar", {}, "scheduler.observe(loss=loss.item())", "scheduler.observe(val_metrics=val_metrics)"),
 ])
 def test_the_loop_feeds_exactly_what_the_schedule_needs(name, args, per_step, per_eval):
     code = lrlab_loop(name, args, HP).text()
