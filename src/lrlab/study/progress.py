@@ -9,7 +9,6 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
@@ -18,7 +17,11 @@ from rich.progress import (
 
 
 class StudyProgress:
-    """A rich progress bar on a terminal; one plain line per finished trial elsewhere (CI, logs)."""
+    """A rich progress bar on a terminal; one plain line per finished trial elsewhere (CI, logs).
+
+    The bar moves with each epoch of the running trials; the count beside it is of trials that
+    ended, so that it reads ``N/N`` only once nothing runs any more.
+    """
 
     def __init__(self, total: int, already_done: int, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
@@ -29,10 +32,12 @@ class StudyProgress:
         self.live = self.stream.isatty()
         self.bar: Progress | None = None
         if self.live:
-            self.bar = Progress(TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
+            self.bar = Progress(TextColumn("[bold]trials"), BarColumn(),
+                                TextColumn("[green]{task.fields[ended]}/{task.total:.0f}"),
                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"),
                                 TimeRemainingColumn(), console=Console(file=self.stream), transient=False)
-            self.task = self.bar.add_task("study", total=total, completed=already_done, status=self._status())
+            self.task = self.bar.add_task("study", total=total, completed=already_done, status=self._status(),
+                                          ended=already_done)
             self.bar.start()
 
     def _status(self) -> str:
@@ -76,7 +81,8 @@ class StudyProgress:
 
     def _refresh(self) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=self.done + sum(self.partial.values()), status=self._status())
+            self.bar.update(self.task, completed=self.done + sum(self.partial.values()), status=self._status(),
+                            ended=self.done)
 
     def close(self) -> None:
         if self.bar is not None:
