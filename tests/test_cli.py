@@ -63,7 +63,7 @@ def test_reproduce_takes_executor_and_address_like_run(monkeypatch: pytest.Monke
 
     def fake_run_and_report(plan, out, **kwargs):
         calls.append(kwargs)
-        return SimpleNamespace(interrupted=False)
+        return SimpleNamespace(interrupted=False, exit_code=0)
 
     monkeypatch.setattr(workflow, "run_and_report", fake_run_and_report)
     report = str(SEEDS / "004_80bb52f189504312.txt")
@@ -104,3 +104,13 @@ def test_tasks_lists_every_task_with_its_models_and_metrics():
     assert [line for line in lines if not line.startswith(" ")] == list_tasks()
     squad = lines[lines.index("squad_v2") + 3]
     assert "exact" in squad and "may ask" in squad and "accuracy" not in squad
+
+
+def test_run_names_a_plan_file_that_is_not_utf8_and_creates_nothing(tmp_path: Path):
+    plan = tmp_path / "plan.toml"
+    plan.write_bytes('name = "caf\u00e9"\n'.encode("latin-1"))
+    out = tmp_path / "never"
+    proc = lrlab("run", str(plan), "--out", str(out))
+    assert proc.returncode == 2 and not out.exists()
+    assert proc.stderr == (f"lrlab: error: {plan}: not UTF-8 text (byte 0xe9 at offset 11); a plan is a TOML file, "
+                           "which is UTF-8\n")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
-from lrlab.errors import LrlabError
+from lrlab.errors import BAD_INPUT, ENVIRONMENT, INTERRUPTED, TERMINATED, LrlabError, Terminated
 
 
 def _tasks(args: argparse.Namespace) -> int:
@@ -40,14 +43,14 @@ def _run(args: argparse.Namespace) -> int:
     from lrlab.workflow import run_and_report
 
     outcome = run_and_report(args.plan, args.out, workers=args.workers, device=args.device,
-                             executor=args.executor, address=args.address)
-    return 130 if outcome.interrupted else 0
+                             executor=args.executor, address=args.address, retry_failed=args.retry_failed)
+    return outcome.exit_code
 
 
 def _report(args: argparse.Namespace) -> int:
     from lrlab.report import write_report
 
-    for path in write_report(args.study):
+    for path in write_report(args.study, args.out):
         print(path)
     return 0
 
@@ -86,7 +89,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 
     outcome = reproduce(args.report, args.out, budget=args.budget, workers=args.workers, device=args.device,
                         executor=args.executor, address=args.address)
-    return 130 if outcome.interrupted else 0
+    return outcome.exit_code
 
 
 def _meta_train(args: argparse.Namespace) -> int:
@@ -131,10 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--address", help="with --executor ray: 'auto' (the cluster this machine is in), "
                                        "'ray://host:port' (Ray Client) or the head's 'host:port'; "
                                        "default: start a local Ray instance")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="run the trials that failed (their code raised) again; trials the environment stopped "
+                          "(disk full, ...) are run again without it")
     run.set_defaults(func=_run)
 
     report = commands.add_parser("report", help="write a study's report (report.md, report.html, report.json, plots/)")
     report.add_argument("study", help="study folder")
+    report.add_argument("--out", help="folder to write the report into (default: the study folder; "
+                                      "for a study on read-only media)")
     report.set_defaults(func=_report)
 
     plan = commands.add_parser("plan", help="read an experiment report into a plan (every mapping decision commented)")
@@ -180,16 +188,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every error it expects is one line on stderr, and the exit status says
+    what happened (README: the command line)."""
     args = build_parser().parse_args(argv)
     try:
+        previous = signal.signal(signal.SIGTERM, _terminate)  # SIGTERM stops as cleanly as Ctrl-C
+    except ValueError:  # not the main thread (an embedding program): leave its signals alone
+        previous = None
+    try:
         return int(args.func(args))
-    except (ValueError, FileNotFoundError, LrlabError) as error:  # one clear line, no traceback
-        print(f"lrlab: error: {error}", file=sys.stderr)
-        return 2
+    except LrlabError as error:
+        print(f"lrlab: error: {_one_line(error)}", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:  # a file lrlab could not write or read: a full disk, a read-only folder, ...
+        from lrlab.files import ENVIRONMENT_ERRNOS, WriteError, what_happened
+
+        plain = isinstance(error, WriteError) or error.filename is None
+        print(f"lrlab: error: {_one_line(error) if plain else f'{error.filename}: {what_happened(error)}'}",
+              file=sys.stderr)
+        return ENVIRONMENT if error.errno in ENVIRONMENT_ERRNOS else BAD_INPUT
+    except (ValueError, sqlite3.Error) as error:  # one clear line, no traceback
+        print(f"lrlab: error: {_one_line(error)}", file=sys.stderr)
+        return BAD_INPUT
+    except Terminated:
+        print("lrlab: stopped (SIGTERM)", file=sys.stderr)
+        return TERMINATED
     except KeyboardInterrupt:
         print("lrlab: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return " ".join(line.strip() for line in lines) or type(error).__name__
 
 
 if __name__ == "__main__":

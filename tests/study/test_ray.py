@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lrlab.cli import main
-from lrlab.errors import WorkerDied
+from lrlab.errors import EnvironmentFailure, WorkerDied
 from lrlab.study.plan import parse_plan
 from lrlab.study.ray_executor import RayExecutor, _capacity
 from lrlab.study.runner import run_study
@@ -156,6 +156,18 @@ def test_a_trial_whose_retries_are_spent_is_lost_not_failed(ray_instance, tmp_pa
     executor.shutdown()
     assert isinstance(error, WorkerDied) and spec.trial_id in str(error)
     assert ray.is_initialized()  # an instance it did not start is left running
+
+
+def test_a_failure_of_the_environment_comes_back_as_such_not_as_a_lost_worker(ray_instance, tmp_path: Path):
+    executor = RayExecutor(1)
+    spec = parse_plan(PLAN).trials()[0]
+    checkpoint = tmp_path / spec.trial_id / CHECKPOINT_NAME
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"PK\x03\x04 half a zip file")  # a checkpoint the disk did not keep whole
+    error = executor.submit(spec, checkpoint.parent).exception(timeout=120)
+    executor.shutdown()
+    assert isinstance(error, EnvironmentFailure) and not isinstance(error, WorkerDied)
+    assert str(error).startswith(f"{checkpoint} could not be read")
 
 
 def test_capacity_is_what_the_cluster_holds_per_trial():

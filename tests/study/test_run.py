@@ -15,6 +15,8 @@ from lrlab.study.plan import parse_plan
 from lrlab.study.runner import run_study
 from lrlab.study.store import STORE_NAME, Store
 
+from .conftest import run_command
+
 TINY = """
 name = "tiny"
 seeds = [0, 1]
@@ -145,7 +147,7 @@ def test_sigkill_mid_study_then_resume_gives_the_uninterrupted_numbers(finished:
         time.sleep(0.05)
         if not (out / STORE_NAME).exists():
             continue
-        store = Store(out / STORE_NAME)
+        store = Store(out / STORE_NAME, readonly=True)
         ended = {t["trial_id"] for t in store.trials() if t["status"] == "completed"}
         store.close()
         checkpointed = {p.parent.name for p in out.glob("trials/*/checkpoint.pt")}
@@ -156,7 +158,7 @@ def test_sigkill_mid_study_then_resume_gives_the_uninterrupted_numbers(finished:
     proc.wait(timeout=30)
     time.sleep(0.5)  # the workers die with the driver (PR_SET_PDEATHSIG)
 
-    store = Store(out / STORE_NAME)
+    store = Store(out / STORE_NAME, readonly=True)
     assert 0 < store.counts().get("completed", 0) < 12
     store.close()
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -182,3 +184,20 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_study(finished: Path
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert numbers(out) == numbers(finished)
+
+
+def test_sigterm_stops_cleanly_says_so_and_the_next_run_finishes(reference: Path, small_plan: Path, tmp_path: Path):
+    out = tmp_path / "terminated"
+    command = run_command(small_plan, out)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.glob("trials/*/checkpoint.pt")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGTERM)  # what `kill`, systemd or a batch scheduler sends, to the whole group
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    assert "stopped by SIGTERM: finished trials are stored; run the same command again to resume" in stderr
+    assert "Traceback" not in stderr and "leaked semaphore" not in stderr
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert numbers(out) == numbers(reference)

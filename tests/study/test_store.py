@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from lrlab.study.store import STORE_NAME, PlanChangedError, Store
+from lrlab.errors import EnvironmentFailure
+from lrlab.study.store import STORE_NAME, PlanChangedError, Store, StoreError
 from lrlab.train.spec import TrialResult, TrialSpec
 
 
@@ -82,3 +83,80 @@ def test_wal_mode_and_missing_folder(tmp_path):
     assert sqlite3.connect(tmp_path / STORE_NAME).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with pytest.raises(FileNotFoundError, match="not a study folder"):
         Store.open_existing(tmp_path / "nothing")
+
+
+# -- stores that cannot be read ------------------------------------------------------------------
+
+
+def test_a_new_store_is_whole_from_the_start(tmp_path):
+    Store(tmp_path / STORE_NAME).close()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [STORE_NAME]
+    columns = {row[1] for row in sqlite3.connect(tmp_path / STORE_NAME).execute("PRAGMA table_info(trials)")}
+    assert {"track", "phase", "config", "rung"} <= columns  # made with every column, then renamed into place
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty (0 bytes), not a study store"),
+    (b"PK\x03\x04 a zip, not a database" * 10, "not an SQLite database (it begins b'PK\\x03\\x04 a z')"),
+])
+def test_an_empty_or_foreign_file_is_refused_for_reading_and_writing(tmp_path, content, expected):
+    (tmp_path / STORE_NAME).write_bytes(content)
+    for open_it in (lambda: Store.open_existing(tmp_path), lambda: Store(tmp_path / STORE_NAME)):
+        with pytest.raises(StoreError) as error:
+            open_it()
+        assert str(error.value).startswith(f"{tmp_path / STORE_NAME}: {expected}")
+    assert (tmp_path / STORE_NAME).read_bytes() == content  # never "repaired" into an empty study
+
+
+def test_a_truncated_store_is_refused(tmp_path):
+    store = Store(tmp_path / STORE_NAME)
+    store.register([spec(seed) for seed in range(40)], {"constant": "baseline"})
+    for seed in range(40):
+        store.write_result(result(spec(seed), n_steps=50))
+    store.close()
+    data = (tmp_path / STORE_NAME).read_bytes()
+    (tmp_path / STORE_NAME).write_bytes(data[:len(data) // 2])
+    with pytest.raises(StoreError, match=rf"{STORE_NAME}: truncated \({len(data) // 2} bytes, its header says {len(data)}\)"):
+        Store.open_existing(tmp_path)
+
+
+def test_a_row_of_malformed_json_names_its_table_and_trial(tmp_path):
+    store = Store(tmp_path / STORE_NAME)
+    store.bind_plan("aaa", "{}", "")
+    s = spec()
+    store.register([s], {"constant": "baseline"})
+    store.write_result(result(s))
+    store.close()
+    with sqlite3.connect(tmp_path / STORE_NAME) as db:
+        db.execute("UPDATE epochs SET val = '{\"loss\": 0.6,' WHERE trial_id = ?", (s.trial_id,))
+    db.close()
+    store = Store.open_existing(tmp_path)
+    assert store.trials()[0]["summary"]["reached_target"] is False  # the rest reads as before
+    with pytest.raises(StoreError, match=rf"table epochs, trial {s.trial_id}, epoch 0, column val: malformed JSON"):
+        store.epochs(s.trial_id)
+    store.close()
+    with sqlite3.connect(tmp_path / STORE_NAME) as db:
+        db.execute("UPDATE meta SET value = 'not json' WHERE key = 'plan'")
+    db.close()
+    with pytest.raises(StoreError, match="table meta, key plan: malformed JSON"):
+        Store.open_existing(tmp_path)
+
+
+def test_a_full_disk_under_the_store_is_the_environment_not_a_damaged_store(tmp_path):
+    store = Store(tmp_path / STORE_NAME)
+    error = store._failure(sqlite3.OperationalError("database or disk is full"), "writing it")
+    damaged = store._failure(sqlite3.DatabaseError("database disk image is malformed"), "reading it")
+    store.close()
+    assert isinstance(error, EnvironmentFailure) and error.exit_code == 75 and "database or disk is full" in str(error)
+    assert isinstance(damaged, StoreError) and not isinstance(damaged, EnvironmentFailure)
+
+
+def test_reading_opens_read_only_and_writes_nothing(tmp_path):
+    store = Store(tmp_path / STORE_NAME)
+    store.bind_plan("aaa", "{}", "")
+    store.close()
+    reader = Store.open_existing(tmp_path)
+    with pytest.raises(EnvironmentFailure, match="attempt to write a readonly database"):
+        reader.register([spec()], {"constant": "baseline"})  # a reader that tried to write would fail, not write
+    assert reader.meta("plan_hash") == "aaa"
+    reader.close()

@@ -19,32 +19,11 @@ from lrlab.study.runner import run_study
 from lrlab.study.store import STORE_NAME, Store
 from lrlab.study.tuning import configurations, planned_count
 
+from .conftest import SMALL
 from .test_run import numbers
 
-TUNED = """
-name = "tuned-tiny"
-seeds = [0, 1]
-
-[defaults]
-optimizer = "adam"
-lr = 0.01
-batch_size = 32
-epochs = 4
-
-[[tasks]]
-name = "wine"
-model = "mlp"
-target = { metric = "accuracy", value = 0.9 }
-
-[[schedules]]
-name = "entropy"
-role = "proposed"
-args = { threshold = 0.2, interval = 2 }
-
-[[schedules]]
-name = "constant"
-role = "baseline"
-
+# The small study's plan, with 4 epochs and a tuning protocol.
+TUNED = SMALL.replace('name = "small"', 'name = "tuned-tiny"').replace("epochs = 3", "epochs = 4") + """
 [tuning]
 trials = 3
 seeds = [100]
@@ -128,7 +107,7 @@ def _kill_when(command: list[str], out: Path, ready) -> None:
         if not (out / STORE_NAME).exists():
             continue
         try:
-            store = Store(out / STORE_NAME)
+            store = Store(out / STORE_NAME, readonly=True)
             trials = store.trials()
             store.close()
         except Exception:  # noqa: BLE001 - the driver may be creating the store right now

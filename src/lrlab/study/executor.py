@@ -1,7 +1,7 @@
 """The local executor: a pool of worker processes, one thread each, that run trials.
 
 Workers only compute: each returns its :class:`~lrlab.train.spec.TrialResult` to the driver,
-which alone writes the store. Workers ignore Ctrl-C (the driver decides what stops) and, on
+which alone writes the store. Workers ignore Ctrl-C and SIGTERM (the driver decides what stops) and, on
 Linux, die with the driver (``PR_SET_PDEATHSIG``), so a killed study leaves no orphan writing
 checkpoints behind.
 """
@@ -27,6 +27,7 @@ def _init_worker(events: Any, threads: int) -> None:
     global _events
     _events = events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a terminal or `kill -TERM -<group>` stops the driver, which stops us
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6", use_errno=True)

@@ -8,7 +8,8 @@ Fault tolerance: a worker process that dies mid-trial (killed, out of memory, it
 retried by Ray, at most ``max_retries`` times, and the retry resumes from the trial's last
 checkpoint in its trial folder (put it on a filesystem every node sees: the plan's
 ``[executor] storage``). A trial's own error is not retried: ``run_trial`` already returns it as a
-``failed`` result. A trial whose retries are spent comes back as :class:`~lrlab.errors.WorkerDied`.
+``failed`` result; a failure of the environment (:class:`~lrlab.errors.EnvironmentFailure`: a full
+disk, a checkpoint that would not read back) comes back as such, for the driver to retry next run. A trial whose retries are spent comes back as :class:`~lrlab.errors.WorkerDied`.
 
 Three ways to connect (``address``): ``None`` starts a local Ray instance with ``num_cpus`` CPUs
 (default: every core) and stops it at the end; ``"auto"`` joins the cluster this machine is part of
@@ -27,7 +28,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from lrlab.errors import WorkerDied
+from lrlab.errors import EnvironmentFailure, WorkerDied
 from lrlab.train.spec import TrialResult, TrialSpec
 
 MAX_RETRIES = 3  # attempts after the first, per trial, when its worker process dies
@@ -121,8 +122,11 @@ class RayExecutor:
         def settle(done: Future[TrialResult]) -> None:
             self._refs.pop(future, None)
             error = done.exception()
+            cause = getattr(error, "cause", error)  # a RayTaskError carries what the task raised
             if error is None:
                 future.set_result(done.result())
+            elif isinstance(cause, EnvironmentFailure) and not isinstance(cause, WorkerDied):
+                future.set_exception(EnvironmentFailure(str(cause)))  # a full disk, ...: the driver retries it later
             else:  # the task's retries are spent, or Ray lost it (a trial's own error is a result)
                 future.set_exception(WorkerDied(f"trial {spec.trial_id}: {_first_line(error)}"))
 

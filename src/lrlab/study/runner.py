@@ -1,8 +1,11 @@
 """Run a study: expand the plan, skip what is done, run the rest, store every record.
 
 Running the same plan into the same folder again skips finished trials and resumes
-interrupted ones from their last checkpoint. Ctrl-C stops cleanly: finished trials are in the
-store, running ones resume from their last epoch next time.
+interrupted ones from their last checkpoint. Ctrl-C and SIGTERM stop cleanly: finished trials
+are in the store, running ones resume from their last epoch next time. One run at a time writes
+a study folder (:mod:`lrlab.study.lock`). A trial that the environment stopped (a full disk, a
+checkpoint that would not read back) is stored as ``retry`` and run again by the next run; a
+trial whose own code raised is ``failed``, and stays so unless ``retry_failed`` asks otherwise.
 
 Trials run on an executor: ``local`` (a pool of worker processes, the default) or ``ray`` (Ray
 tasks on a local instance or a cluster, :mod:`lrlab.study.ray_executor`). Either way the trial ids,
@@ -26,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from lrlab.errors import WorkerDied
+from lrlab.errors import EnvironmentFailure, Terminated, WorkerDied
 from lrlab.study.executor import LocalExecutor
+from lrlab.study.lock import study_lock
 from lrlab.study.plan import ExecutorSettings, Plan, PlanError, load_plan
 from lrlab.study.progress import StudyProgress
-from lrlab.study.store import FINAL, STORE_NAME, Store
+from lrlab.study.store import FINAL, RETRY, STORE_NAME, Store
 from lrlab.study.tensorboard import write_events
 from lrlab.study.tuning import Outcome, PlannedTrial, configurations, expand, planned_count
 from lrlab.tasks.registry import ensure_tasks_available
@@ -65,6 +69,8 @@ class StudyOutcome:
     interrupted: bool = False
     seconds: float = 0.0
     not_started: list[str] = field(default_factory=list)
+    retry: list[str] = field(default_factory=list)  # what the environment stopped, one line each
+    stopped_by: str = ""  # "Ctrl-C" or "SIGTERM" when interrupted
 
     @property
     def store_path(self) -> Path:
@@ -122,8 +128,8 @@ def open_executor(executor: str, resources: ExecutorSettings, workers: int | Non
 
 def check_folder(plan: Plan, out_dir: Path) -> None:
     """Refuse a folder that holds a study of another plan, before anything is printed or run."""
-    if (out_dir / STORE_NAME).is_file():
-        store = Store(out_dir / STORE_NAME)
+    if (out_dir / STORE_NAME).exists():
+        store = Store(out_dir / STORE_NAME, readonly=True)
         try:
             store.check_plan(plan.hash)
         finally:
@@ -136,8 +142,11 @@ def _label(spec: TrialSpec) -> str:
 
 def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | None = None,
               device: str = "cpu", stream: TextIO | None = None, executor: str = "local",
-              address: str | None = None) -> StudyOutcome:
+              address: str | None = None, retry_failed: bool = False) -> StudyOutcome:
     """Run every trial of ``plan`` that has not ended yet; returns counts by status.
+
+    Holds the folder's lock throughout (:class:`~lrlab.errors.FolderInUse` if another process
+    holds it). ``retry_failed``: run the failed trials again too (see :func:`reopen_failed`).
 
     A plan with ``[tuning]`` grows as it runs (:func:`~lrlab.study.tuning.expand`): tuning trials
     first, and as soon as a (task, schedule)'s tuning has ended its chosen configuration's
@@ -147,13 +156,20 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
     """
     check_executor(executor, address)
     stream = stream or sys.stderr
+    with study_lock(out_dir, stream):
+        return _run_study(plan, out_dir, plan_text, workers, device, stream, executor, address, retry_failed)
+
+
+def _run_study(plan: Plan, out_dir: Path, plan_text: str, workers: int | None, device: str, stream: TextIO,
+               executor: str, address: str | None, retry_failed: bool) -> StudyOutcome:
     started = time.monotonic()
-    out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(out_dir / STORE_NAME)
     try:
         store.bind_plan(plan.hash, json.dumps(plan.model_dump(mode="json"), sort_keys=True), plan_text)
         if plan.tuning is not None:
             store.save_configs(configurations(plan))
+        if retry_failed:
+            reopen_failed(store, stream)
         frontier = _Frontier(plan, store, device)
         first = frontier.grow()
         todo = [t for t in first if store.status(t.spec.trial_id) not in FINAL]
@@ -171,6 +187,29 @@ def run_study(plan: Plan, out_dir: Path, *, plan_text: str = "", workers: int | 
         return outcome
     finally:
         store.close()
+
+
+def reopen_failed(store: Store, stream: TextIO) -> list[str]:
+    """``--retry-failed``: make the failed trials pending again, so that this run runs them.
+
+    A failed tuning trial whose rung has closed stays failed: its rung already chose with it
+    counted as the worst, and what came after (the next rung, the evaluation of the chosen
+    configuration) was run on that choice; changing it now would be choosing after the fact.
+    Returns the reopened trial ids; what was reopened is kept in the store's ``meta``.
+    """
+    failed = store.failed()
+    if not failed:
+        return []
+    open_rungs = {(t["task"], t["schedule"], t["rung"]) for t in store.trials()
+                  if t["phase"] == "tuning" and t["status"] not in FINAL}
+    kept = [t for t in failed if t["phase"] == "tuning" and (t["task"], t["schedule"], t["rung"]) not in open_rungs]
+    reopened = [t["trial_id"] for t in failed if t not in kept]
+    if reopened:
+        store.reopen(reopened, "lrlab run --retry-failed")
+    print(f"--retry-failed: {len(reopened)} failed trial(s) run again"
+          + (f"; {len(kept)} failed tuning trial(s) stay failed: their rung already chose, and what followed "
+             "ran on that choice" if kept else ""), file=stream)
+    return reopened
 
 
 class _Frontier:
@@ -252,6 +291,11 @@ def _run_trials(todo: list[PlannedTrial], store: Store, out_dir: Path, checkpoin
                     lost.append(str(error))
                     progress.finished_trial(_label(spec), "lost", spec.trial_id)
                     continue
+                except EnvironmentFailure as error:  # not the trial's failure: the next run runs it again
+                    store.mark_retry(spec.trial_id, str(error))
+                    outcome.retry.append(f"{_label(spec)}: {error}")
+                    progress.finished_trial(_label(spec), "to retry", spec.trial_id)
+                    continue
                 store.write_result(result)
                 if spec.phase != "tuning":
                     write_events(result, trial_dir(out_dir, spec) / "tensorboard")
@@ -260,13 +304,15 @@ def _run_trials(todo: list[PlannedTrial], store: Store, out_dir: Path, checkpoin
                 queue[:0] = [t.spec for t in fresh if store.status(t.spec.trial_id) not in FINAL]
                 progress.skip(sum(store.status(t.spec.trial_id) in FINAL for t in fresh))
             fill()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         outcome.interrupted = True
+        outcome.stopped_by = "SIGTERM" if isinstance(interruption, Terminated) else "Ctrl-C"
         executor.shutdown(kill=True)
         progress.close()
-        print("interrupted: finished trials are stored; run the same command again to resume",
-              file=stream)
+        said = "interrupted" if outcome.stopped_by == "Ctrl-C" else "stopped by SIGTERM"
+        print(f"{said}: finished trials are stored; run the same command again to resume", file=stream)
         return
     except BrokenProcessPool:
         # A worker was killed from outside (out of memory, a signal): not a trial's failure.
@@ -275,6 +321,10 @@ def _run_trials(todo: list[PlannedTrial], store: Store, out_dir: Path, checkpoin
         raise WorkerDied("a worker process died (out of memory, or killed); finished trials are "
                            "stored, the others resume from their last checkpoint when you run the "
                            "same command again") from None
+    except BaseException:  # the store could not be written (disk full), ...: stop the workers first
+        executor.shutdown(kill=True)
+        progress.close()
+        raise
     progress.close()
     executor.shutdown()
     if lost:
@@ -297,12 +347,20 @@ def auto_device(plan: Plan, executor: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | None = None, *,
-                  workers: int | None = None, device: str = "auto", stream: TextIO | None = None,
-                  executor: str = "local", address: str | None = None) -> StudyOutcome:
-    """``lrlab run``: load the plan (default: the shipped default study), run it, say where.
-    ``device`` ``auto`` (default) trains on CUDA where there is a GPU, else on the CPU."""
-    stream = stream or sys.stderr
+@dataclass
+class RunRequest:
+    """A checked ``lrlab run``: the plan, its file, the study folder and the device."""
+
+    plan: Plan
+    plan_path: Path
+    out: Path
+    device: str
+
+
+def prepare_run(plan_path: str | Path | None = None, out_dir: str | Path | None = None, *, device: str = "auto",
+                executor: str = "local", address: str | None = None) -> RunRequest:
+    """Load and check what ``lrlab run`` was asked (the plan, the device, the executor): every
+    refusal comes before any folder is touched."""
     path = resolve_plan(plan_path)
     plan = load_plan(path)
     if device not in ("auto", "cpu", "cuda"):
@@ -319,6 +377,14 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
         if not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available here; use --device cpu")
     out = Path(out_dir) if out_dir is not None else default_out_dir(plan)
+    return RunRequest(plan, path, out, device)
+
+
+def run_prepared(request: RunRequest, *, workers: int | None = None, stream: TextIO | None = None,
+                 executor: str = "local", address: str | None = None, retry_failed: bool = False) -> StudyOutcome:
+    """Run a checked request (the caller holds the folder's lock, or :func:`run_study` takes it)."""
+    stream = stream or sys.stderr
+    plan, out, device = request.plan, request.out, request.device
     check_folder(plan, out)
     # Hub data is fetched once here (or its absence said in one line), not failed in every trial.
     ensure_tasks_available((entry.name, entry.resolved_model()) for entry in plan.tasks)
@@ -332,10 +398,31 @@ def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | Non
         print(f"note: the plan names no [executor] storage: each trial keeps its checkpoint in "
               f"{trials_root(plan, out).resolve()} on the machine that runs it, so a retry on another "
               "machine starts that trial again", file=stream)
-    outcome = run_study(plan, out, plan_text=path.read_text(encoding="utf-8"), workers=workers,
-                        device=device, stream=stream, executor=executor, address=address)
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.counts.items()))
+    outcome = run_study(plan, out, plan_text=request.plan_path.read_text(encoding="utf-8"), workers=workers,
+                        device=device, stream=stream, executor=executor, address=address, retry_failed=retry_failed)
+    counts = ", ".join(f"{n} {'to retry' if status == RETRY else status}" for status, n in sorted(outcome.counts.items()))
     verb = "stopped after" if outcome.interrupted else "done in"
     print(f"{verb} {outcome.seconds:.1f}s: {counts}", file=stream)
+    for line in outcome.retry:
+        print(f"to retry: {line}", file=stream)
+    if outcome.retry:
+        print(f"{len(outcome.retry)} trial(s) were stopped by the environment, not by their code; fix that and "
+              "run the same command again: they resume from their last good checkpoint", file=stream)
+    failed = outcome.counts.get("failed", 0)
+    if failed and not outcome.interrupted:
+        print(f"{failed} trial(s) failed (their code raised): `lrlab status {out}` shows why; "
+              "`lrlab run --retry-failed` runs them again", file=stream)
     print(f"results: {outcome.store_path}", file=stream)
     return outcome
+
+
+def run_plan_file(plan_path: str | Path | None = None, out_dir: str | Path | None = None, *,
+                  workers: int | None = None, device: str = "auto", stream: TextIO | None = None,
+                  executor: str = "local", address: str | None = None, retry_failed: bool = False) -> StudyOutcome:
+    """``lrlab run`` without the report: load the plan (default: the shipped default study), run
+    it, say where. ``device`` ``auto`` (default) trains on CUDA where there is a GPU, else on the CPU."""
+    stream = stream or sys.stderr
+    request = prepare_run(plan_path, out_dir, device=device, executor=executor, address=address)
+    with study_lock(request.out, stream):
+        return run_prepared(request, workers=workers, stream=stream, executor=executor, address=address,
+                            retry_failed=retry_failed)
