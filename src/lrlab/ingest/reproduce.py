@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from lrlab.files import write_atomic
 from lrlab.ingest.mapping import MappedPlan, map_report
 from lrlab.ingest.parse import IngestError, parse_report, read_report
 from lrlab.ingest.tasks_map import Budget
@@ -62,8 +63,7 @@ def write_plan(report_path: str | Path, out_path: str | Path, budget: Budget = "
         out = Path(out_path)
         if out.is_dir():
             raise IngestError(f"{out}: is a folder; give the plan file's path (e.g. {out / 'plan.toml'})")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(mapped.toml, encoding="utf-8")
+        write_atomic(out, mapped.toml.encode("utf-8"))  # whole or not at all, over any earlier plan
         print(f"plan: {out} ({mapped.name}; run it with: lrlab run {out})", file=stream)
     return mapped.warnings
 
@@ -86,7 +86,7 @@ def reproduce(report_path: str | Path, out_dir: str | Path | None = None, budget
     check_folder(parse_plan(mapped.toml), out)  # a folder holding another plan's study is refused first
     out.mkdir(parents=True, exist_ok=True)
     plan_path = out / "plan.toml"
-    plan_path.write_text(mapped.toml, encoding="utf-8")
+    write_atomic(plan_path, mapped.toml.encode("utf-8"))
     print(f"plan: {plan_path}", file=stream)
     return run_and_report(plan_path, out, workers=workers, device=device, stream=stream, executor=executor,
                           address=address)
