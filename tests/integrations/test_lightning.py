@@ -89,10 +89,13 @@ def fit(root: Path, schedule: str, ckpt_path: str | None = None, **schedule_args
     return trainer, scheduler, recorder
 
 
-def expected_path(scheduler: Any, initial: float, steps: int) -> dict[int, float]:
-    """Lightning steps the scheduler before the callback observes: a change decided at scheduler
-    step s is in force from step s + 1."""
-    changes = {a["step"] + 1: a["new_lr"][0] for a in scheduler.adjustments}
+def expected_path(scheduler: Any, initial: float, steps: int, after_evaluation: bool = False) -> dict[int, float]:
+    """Lightning steps the scheduler before the callback observes, and a decision is applied at
+    once: a change decided from the signals of step s (adjustment step s) is in force after step s
+    already, as the recorder (after the callback) sees it; one decided by the validation after step
+    s shows after step s + 1. Either way step s + 1 trains with it, as in lrlab's own loop."""
+    offset = 1 if after_evaluation else 0
+    changes = {a["step"] + offset: a["new_lr"][0] for a in scheduler.adjustments}
     path, lr = {}, initial
     for step in range(1, steps + 1):
         lr = changes.get(step, lr)
@@ -122,7 +125,7 @@ def test_lightning_follows_the_scheduler_decisions(runs, name):
     trainer, scheduler, recorder = runs[name]
     assert trainer.global_step == STEPS
     assert scheduler.adjustments, "the scheduler never fired"
-    assert recorder.path == expected_path(scheduler, 0.2, STEPS)
+    assert recorder.path == expected_path(scheduler, 0.2, STEPS, after_evaluation=name == "performance")
     assert len(set(recorder.path.values())) > 1
     # The rate and the signals reach the logger.
     rows = [r for r in logged_rows(trainer) if r.get("lrlab/lr")]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
 
-from lrlab.schedulers import AdaptiveLR, Decision, EntropyLR, PerformanceLR
+from lrlab.schedulers import AdaptiveLR, Decision, EntropyLR, PerformanceLR, make_scheduler
+from lrlab.schedulers.base import EVALUATION_GRACE, SignalWarning
 
 
 class Scripted(AdaptiveLR):
@@ -24,12 +26,14 @@ def two_groups(lr_a: float = 0.1, lr_b: float = 0.01) -> torch.optim.Optimizer:
     return torch.optim.SGD([{"params": a.parameters(), "lr": lr_a}, {"params": b.parameters(), "lr": lr_b}])
 
 
-def test_multiplier_applies_to_all_groups_in_proportion_at_the_next_step():
+def test_a_decision_in_observe_applies_to_all_groups_in_proportion_at_once():
     opt = two_groups()
     sched = Scripted(opt)
     sched.observe(loss=0.5)
-    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]  # not before step()
-    sched.step()
+    # Applied now: a loop that logs the rate right after observe() logs the new one.
+    assert sched.get_last_lr() == pytest.approx([0.05, 0.005])
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.05, 0.005])
+    sched.step()  # and step() keeps it
     assert sched.get_last_lr() == pytest.approx([0.05, 0.005])
     assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.05, 0.005])
 
@@ -129,3 +133,121 @@ def test_constructor_rejects_bad_arguments(cls, kwargs, name):
 def test_not_an_optimizer_is_a_type_error():
     with pytest.raises(TypeError):
         Scripted("sgd")  # type: ignore[arg-type]
+
+
+# -- what the loop feeds: shapes, missing signals, and when a decision shows -----------------------
+def sgd(lr: float = 0.1) -> torch.optim.Optimizer:
+    return torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=lr)
+
+
+def signal_warnings(caught: list[warnings.WarningMessage]) -> list[warnings.WarningMessage]:
+    return [w for w in caught if issubclass(w.category, SignalWarning)]
+
+
+@pytest.mark.parametrize("make", [PerformanceLR, lambda opt: make_scheduler("plateau", opt)])
+def test_metrics_in_the_wrong_shape_are_one_line_saying_what_is_expected(make):
+    sched = make(sgd())
+    with pytest.raises(TypeError) as error:
+        sched.observe(val_metrics=0.5)
+    message = str(error.value)
+    assert "\n" not in message and "not iterable" not in message
+    assert message == ("val_metrics must be a dict of metric name to number, e.g. "
+                       "observe(val_metrics={'loss': 0.42, 'accuracy': 0.91}); got float 0.5")
+    with pytest.raises(TypeError, match=r"train_metrics must be a dict .* got list"):
+        sched.observe(val_metrics={"loss": 0.5}, train_metrics=[0.3])
+
+
+def test_per_step_signals_in_the_wrong_shape_are_named():
+    sched = EntropyLR(sgd())
+    with pytest.raises(TypeError, match=r"^logits must be a Tensor of shape \(batch, classes\).*; got list$"):
+        sched.observe(logits=[[0.1, 0.9]])
+    with pytest.raises(TypeError, match=r"^loss must be a number or a 0-d Tensor.*; got str 'high'$"):
+        sched.observe(loss="high")
+    with pytest.raises(TypeError, match=r"^loss_closure must be a callable"):
+        sched.observe(loss_closure=1.0)
+
+
+def test_a_per_step_signal_never_fed_is_warned_about_once_naming_it():
+    sched = EntropyLR(sgd(), threshold=0.1, interval=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(30):
+            sched.optimizer.step()
+            sched.step()  # the loop forgot observe(logits=...)
+    caught = signal_warnings(caught)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert "EntropyLR needs 'logits' but has had none in 10 steps" in message
+    assert "scheduler.observe(logits=...) every step" in message
+    assert caught[0].filename == __file__  # points at the loop's line, not lrlab's
+
+
+def test_evaluation_signals_never_fed_are_warned_about_after_the_evaluation_grace():
+    sched = PerformanceLR(sgd())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SignalWarning)
+        for _ in range(EVALUATION_GRACE - 1):
+            sched.optimizer.step()
+            sched.step()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sched.step()
+    caught = signal_warnings(caught)
+    assert sorted(str(w.message).split("'")[1] for w in caught) == ["train_metrics", "val_metrics"]
+    assert all("after each evaluation" in str(w.message) for w in caught)
+
+
+def test_plateau_without_val_metrics_is_warned_about_too():
+    sched = make_scheduler("plateau", sgd())
+    with pytest.warns(SignalWarning, match="PlateauLR needs 'val_metrics' but has had none in 1000 steps"):
+        for _ in range(EVALUATION_GRACE):
+            sched.optimizer.step()
+            sched.step()
+
+
+def test_a_call_without_a_signal_the_rule_reads_with_it_is_warned_about_once():
+    sched = PerformanceLR(sgd())
+    with pytest.warns(SignalWarning, match="PerformanceLR needs 'train_metrics' with val_metrics") as caught:
+        sched.observe(val_metrics={"loss": 1.0})
+        sched.observe(val_metrics={"loss": 0.9})
+    assert len(caught) == 1
+
+
+def test_a_loop_that_feeds_what_is_needed_hears_nothing():
+    x = torch.randn(64, 2)
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    entropy, performance = EntropyLR(opt, guard=False), PerformanceLR(sgd())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SignalWarning)
+        for step in range(EVALUATION_GRACE + 1):
+            opt.step()
+            entropy.observe(logits=model(x))
+            entropy.step()
+            performance.optimizer.step()
+            performance.step()
+            if step % 100 == 0:
+                performance.observe(val_metrics={"loss": 1.0}, train_metrics={"loss": 0.9})
+
+
+def test_a_decision_after_an_evaluation_shows_at_once_and_the_next_step_trains_with_it():
+    """The README's validation-driven loop: step() every batch, observe() after each evaluation."""
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = PerformanceLR(opt, patience=1, decrease=0.5, guard=False)
+    used: list[float] = []
+    opt.register_step_pre_hook(lambda optimizer, args, kwargs: used.append(optimizer.param_groups[0]["lr"]))
+    logged = []
+    for val_loss in [1.0, 1.0]:  # no improvement at the second evaluation: halve
+        for _ in range(3):
+            opt.zero_grad()
+            model(torch.ones(1, 2)).sum().backward()
+            opt.step()
+            sched.step()
+        sched.observe(val_metrics={"loss": val_loss}, train_metrics={"loss": 0.5})
+        logged.append(sched.get_last_lr()[0])  # what a loop logs at the end of the epoch
+    assert logged == pytest.approx([0.1, 0.05])
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05)
+    opt.step()
+    assert used[-1] == pytest.approx(0.05)  # the first step after the evaluation used the new rate
+    assert sched.adjustments[0]["step"] == 6 and sched.adjustments[0]["new_lr"] == pytest.approx([0.05])

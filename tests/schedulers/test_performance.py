@@ -79,6 +79,7 @@ def test_real_training_with_evaluations(blobs, optim):
     assert sched.adjustments and sched.adjustments[0]["rule"] == "improving"
     for a in sched.adjustments:
         assert a["new_lr"][0] / a["new_lr"][1] == pytest.approx(2.0)
-    # the rate only changes right after an evaluation (every 4 steps)
+    # the rate only changes right after an evaluation (every 4 steps), at once: the rate the loop
+    # reads after the evaluation that follows step 4k (lrs[4k - 1]) is already the new one
     changes = [i for i in range(1, len(loop.lrs)) if loop.lrs[i] != loop.lrs[i - 1]]
-    assert changes and all(i % 4 == 0 for i in changes)
+    assert changes and all((i + 1) % 4 == 0 for i in changes)

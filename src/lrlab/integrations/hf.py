@@ -20,13 +20,20 @@ checkpoint (``scheduler.pt``) and restores it on ``train(resume_from_checkpoint=
   logged since the previous evaluation (exact when ``eval_steps`` is a multiple of
   ``logging_steps``). Both come from the Trainer's state, so a resumed run sees the same values.
 
-Per-step signals are observed in ``on_optimizer_step``, after the optimizer step and before the
-Trainer's ``scheduler.step()``: the same order as lrlab's own loop, so a decision takes effect at
-once. Every log the Trainer writes gets ``lrlab/lr`` (``lrlab/lr_<group>`` for further parameter
+Per-step signals are observed in ``on_step_end``, after the Trainer's ``scheduler.step()``; a
+decision is applied at once (see :mod:`lrlab.schedulers.base`), so the next optimizer step trains
+with it, as in lrlab's own loop. (Observing earlier, in ``on_optimizer_step``, would change
+``get_last_lr()`` before the Trainer reads it as the rate of the step just taken.) An
+adjustment's ``"step"`` is the Trainer's ``global_step`` of the step whose signals decided it.
+
+Every log the Trainer writes gets ``lrlab/lr`` (``lrlab/lr_<group>`` for further parameter
 groups), ``lrlab/adjustments`` (changes so far) and ``lrlab/<signal>`` for the scheduler's
 latest signals; they go into ``trainer.state.log_history`` always, and to the loggers of
 ``report_to`` (TensorBoard, W&B, ...) when the callback runs before them: add it with
-:meth:`AdaptiveLRCallback.attach` rather than ``callbacks=[...]``.
+:meth:`AdaptiveLRCallback.attach` rather than ``callbacks=[...]``. ``lrlab/lr`` is the rate the
+logged step trained with, the same number as the Trainer's own ``learning_rate`` in that record
+(which the Trainer reads before its ``scheduler.step()``); a decision made at that step shows in
+the next record. ``scheduler.get_last_lr()`` is the rate the next step will use.
 
 Why no ``AdaptiveLRCallback.from_name(...)`` on the Trainer's own optimizer: the Trainer would
 still build and step its own scheduler (``lr_scheduler_type``), two schedulers would write the
@@ -152,7 +159,8 @@ class AdaptiveLRCallback(TrainerCallback):
         self._hook: torch.utils.hooks.RemovableHandle | None = None
         self._training = False
         self._in_closure = False
-        self._observed = False
+        self._step_rates: list[float] | None = None  # the rates the last optimizer step used
+        self._pending_rates: list[float] | None = None
         self._feed_val = "val_metrics" in self.needs
         self._logits: Tensor | None = None
         self._losses: list[Tensor] = []
@@ -199,18 +207,19 @@ class AdaptiveLRCallback(TrainerCallback):
         if "loss_closure" in self.needs:
             self._last_call = (module, args, kwargs)
 
-    def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self._observed = False
-
     def on_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self._observe_step()
+        self._pending_rates = self._rates()  # what this step trained with, before any change
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if not self._observed:  # transformers without on_optimizer_step: one step late
-            self._observe_step()
+        # (transformers without on_optimizer_step: the rates after the Trainer's scheduler.step())
+        self._step_rates = self._pending_rates if self._pending_rates is not None else self._rates()
+        self._pending_rates = None
+        self._observe_step()
+
+    def _rates(self) -> list[float]:
+        return [float(group["lr"]) for group in self.scheduler.optimizer.param_groups]
 
     def _observe_step(self) -> None:
-        self._observed = True
         signals: dict[str, Any] = {}
         if "logits" in self.needs and self._logits is not None:
             signals["logits"] = self._logits
@@ -272,10 +281,12 @@ class AdaptiveLRCallback(TrainerCallback):
             state.log_history[-1].update(extra)
 
     def log_values(self) -> dict[str, float]:
-        """What goes into the logs: current rates, number of adjustments, the latest signals."""
+        """What goes into the logs: the rates the last optimizer step trained with (the current
+        rates before the first step), the number of adjustments, the latest signals."""
         values: dict[str, float] = {}
-        for i, group in enumerate(self.scheduler.optimizer.param_groups):
-            values["lrlab/lr" if i == 0 else f"lrlab/lr_{i}"] = float(group["lr"])
+        rates = self._step_rates if self._step_rates is not None else self._rates()
+        for i, rate in enumerate(rates):
+            values["lrlab/lr" if i == 0 else f"lrlab/lr_{i}"] = rate
         adjustments = getattr(self.scheduler, "adjustments", None)
         if adjustments is not None:
             values["lrlab/adjustments"] = float(len(adjustments))

@@ -18,11 +18,13 @@ step. :class:`AdaptiveLRCallback` finds it there and feeds it the signals it dec
   ``validation_step`` with ``self.log("val_loss", ...)``. ``train_metrics``: ``{"loss": ...}``,
   the mean training loss since the previous validation (saved in checkpoints).
 
-Lightning steps ``"interval": "step"`` schedulers *before* ``on_train_batch_end``, so a decision
-made from a step's signals takes effect from the next step: one step later than in lrlab's own
-loop and the Hugging Face callback. The callback logs ``lrlab/lr`` (``lrlab/lr_<group>`` for
-further parameter groups), ``lrlab/adjustments`` and ``lrlab/<signal>`` with ``pl_module.log``
-every training step, so they reach the Trainer's loggers and ``trainer.callback_metrics``.
+Lightning steps ``"interval": "step"`` schedulers *before* ``on_train_batch_end``, where the
+callback observes; a decision is applied at once (:mod:`lrlab.schedulers.base`), so the next
+step trains with it, as in lrlab's own loop and the Hugging Face callback. The callback logs
+``lrlab/lr`` (``lrlab/lr_<group>`` for further parameter groups: the rate in force after the
+step, i.e. the one the next step uses), ``lrlab/adjustments`` and ``lrlab/<signal>`` with
+``pl_module.log`` every training step, so they reach the Trainer's loggers and
+``trainer.callback_metrics``.
 
 A ``ReduceLROnPlateau`` (lrlab's ``PlateauLR``) is stepped by Lightning with its ``monitor``
 metric; the callback does not pass it metrics again.

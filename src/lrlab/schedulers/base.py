@@ -7,6 +7,18 @@ parameter group (so groups stay in proportion), keeps every rate inside ``[min_l
 holds decisions back during warm-up, logs every change, and saves and restores every bit of
 state so that a resumed run follows the same learning-rate path.
 
+When a decision takes effect: one made in ``observe()`` is applied at once, to the optimizer's
+groups and to ``get_last_lr()``, so a loop that logs the rate right after an end-of-epoch
+``observe(val_metrics=...)`` logs the new rate, and the next optimizer step uses it. One made
+from gradients (read inside ``optimizer.step()``, before the update) is applied by the next
+``step()``: the step that measured them keeps its rate. Either way the next optimizer step
+after the decision trains with the new rate.
+
+The loop's part is checked: a signal in the wrong shape (``observe(val_metrics=0.5)``) is a
+``TypeError`` saying what is expected, and a signal the rule needs that never comes (``observe``
+never called, or called without it) is a :class:`SignalWarning`, once, naming it: such a
+scheduler would otherwise never act, silently.
+
 Schedulers whose rule can take the rate above its initial value (``can_raise``) are watched by
 the guard (:mod:`lrlab.schedulers.guard`), on by default: when the monitored validation metric
 (or, in a loop without evaluations, the smoothed training loss) degrades past a tolerance from its
@@ -17,9 +29,12 @@ turns it off; schedulers that cannot raise the rate are never guarded and run ex
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Any, ClassVar
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -37,6 +52,56 @@ SIGNALS: dict[str, str] = {
 }
 #: What a scheduler may declare in ``needs``: the signals above, and gradients (read by a hook).
 NEEDS: frozenset[str] = frozenset(SIGNALS) | {"grads"}
+#: Signals a loop passes every optimizer step, and those it passes after each evaluation.
+PER_STEP: frozenset[str] = frozenset({"logits", "loss", "loss_closure"})
+PER_EVALUATION: frozenset[str] = frozenset({"val_metrics", "train_metrics"})
+#: ``step()`` calls after which a needed signal that never came is warned about: a per-step
+#: signal should have come by the 10th step; an evaluation by the 1000th (a loop that evaluates
+#: less often is told that the warning is then expected).
+STEP_GRACE = 10
+EVALUATION_GRACE = 1000
+
+
+class SignalWarning(UserWarning):
+    """A scheduler needs a signal that its loop does not give it, so its rule cannot act."""
+
+
+def check_signals(signals: Mapping[str, Any]) -> None:
+    """``TypeError`` naming the signal and the expected shape, for a signal passed in another.
+
+    Example:
+        >>> check_signals({"val_metrics": {"loss": 0.4}, "loss": 0.3})
+        >>> check_signals({"val_metrics": 0.5})
+        Traceback (most recent call last):
+        ...
+        TypeError: val_metrics must be a dict of metric name to number, e.g. observe(val_metrics={'loss': 0.42, 'accuracy': 0.91}); got float 0.5
+    """
+    for name, value in signals.items():
+        if value is None:
+            continue
+        if name in PER_EVALUATION:
+            ok = isinstance(value, Mapping) and all(
+                isinstance(k, str) and _is_number(v) for k, v in value.items())
+            example = "{'loss': 0.42, 'accuracy': 0.91}" if name == "val_metrics" else "{'loss': 0.35}"
+            expected = f"a dict of metric name to number, e.g. observe({name}={example})"
+        elif name == "logits":
+            ok, expected = isinstance(value, Tensor), "a Tensor of shape (batch, classes) (or (batch,) for one logit)"
+        elif name == "loss":
+            ok = _is_number(value) or (isinstance(value, Tensor) and value.numel() == 1)
+            expected = "a number or a 0-d Tensor: the batch's mean training loss"
+        elif name == "loss_closure":
+            ok, expected = callable(value), "a callable that returns the loss of one batch, with its graph"
+        else:
+            continue
+        if not ok:
+            shown = f"{type(value).__name__} {value!r}" if _is_number(value) or isinstance(value, str) \
+                else type(value).__name__
+            raise TypeError(f"{name} must be {expected}; got {shown}")
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, Real) and not isinstance(value, bool)) or (
+        isinstance(value, Tensor) and value.numel() == 1)
 
 
 def check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False,
@@ -129,7 +194,13 @@ class AdaptiveLR(LRScheduler):
         extra = GUARD_NEEDS if self.guard is not None and "val_metrics" not in self.needs else frozenset()
         self._guard_only = extra - frozenset(self.needs)  # what only the guard reads
         self.needs = frozenset(self.needs) | extra
+        # What the loop has fed since this object was made, for the warnings (not saved: a
+        # resumed run is checked afresh).
+        self._fed: set[str] = set()
+        self._warned: set[str] = set()
+        self._calls = 0
         super().__init__(optimizer, last_epoch)
+        self._calls = 0  # the constructor's own step() is not the loop's
         self._hook = register_gradient_hook(optimizer, self._read_gradients) if "grads" in self.needs else None
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -150,17 +221,81 @@ class AdaptiveLR(LRScheduler):
         """Feed signals measured by the training loop: once per step, and after each evaluation.
 
         Accepted names are the keys of :data:`SIGNALS`; signals a scheduler does not need are
-        ignored, so a loop may pass the same ones to any scheduler.
+        ignored, so a loop may pass the same ones to any scheduler. A decision made here is
+        applied at once: ``get_last_lr()`` and the optimizer's groups show the new rate as soon
+        as this returns, and the next optimizer step trains with it.
+
+        Example (validation-driven: ``step()`` every batch, ``observe`` after each evaluation)::
+
+            for epoch in range(epochs):
+                for x, y in train_loader:
+                    ...; optimizer.step(); scheduler.step()
+                val_loss, val_accuracy = evaluate(model, val_loader)
+                scheduler.observe(val_metrics={"loss": val_loss, "accuracy": val_accuracy},
+                                  train_metrics={"loss": mean_train_loss})
+                print(scheduler.get_last_lr())   # already the rate the next epoch trains with
         """
         unknown = set(signals) - set(SIGNALS)
         if unknown:
             raise ValueError(f"unknown signal(s) {sorted(unknown)}; allowed: {sorted(SIGNALS)}")
-        needed = {k: v for k, v in signals.items() if k in self.needs}
+        check_signals(signals)
+        needed = {k: v for k, v in signals.items() if k in self.needs and v is not None}
+        self._check_together(needed)
+        self._fed.update(needed)
         if not (needed and needed.keys() <= self._guard_only):  # the guard's own calls are not the rule's
             self.observations += 1
+        before = self.scale
         if self.guard is not None and not self.in_warmup:
             self._guard_check(needed)
         self._decide(self._observe(**needed))
+        if self.scale != before:  # applied now, not at the next step(): what get_last_lr() says is true
+            rates = self._rates(self.scale)
+            for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
+                group["lr"] = lr
+            self._last_lr = rates
+
+    def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
+        super().step() if epoch is None else super().step(epoch)
+        self._calls += 1
+        if self._calls in (STEP_GRACE, EVALUATION_GRACE):
+            self._check_fed(PER_STEP if self._calls == STEP_GRACE else PER_EVALUATION)
+
+    # -- what the loop feeds -----------------------------------------------------------------
+    @property
+    def rule_needs(self) -> frozenset[str]:
+        """The signals the rule itself reads (``needs`` less gradients and the guard's own)."""
+        return frozenset(self.needs) - {"grads"} - self._guard_only
+
+    def _warn(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(message, SignalWarning, stacklevel=4)
+
+    def _check_fed(self, kind: frozenset[str]) -> None:
+        """After ``STEP_GRACE`` / ``EVALUATION_GRACE`` steps: warn about needed signals never fed."""
+        name = type(self).__name__
+        for signal in sorted((self.rule_needs & kind) - self._fed):
+            when = ("every step, after optimizer.step()" if kind is PER_STEP
+                    else "after each evaluation")
+            late = ("" if kind is PER_STEP else
+                    f" (if your loop evaluates less often than every {EVALUATION_GRACE} steps, this is expected)")
+            self._warn(signal, f"{name} needs {signal!r} but has had none in {self._calls} steps, so its rule "
+                               f"cannot act: call scheduler.observe({signal}=...) {when}{late}")
+        if kind is PER_STEP and "loss" in self._guard_only and not self._fed & GUARD_NEEDS:
+            self._warn("guard", f"{name}'s guard (on because it can raise the rate) has had neither 'loss' nor "
+                                f"'val_metrics' in {self._calls} steps, so it cannot step in: pass "
+                                "observe(loss=...) every step or observe(val_metrics=...) after each "
+                                "evaluation, or build it with guard=False")
+
+    def _check_together(self, given: Mapping[str, Any]) -> None:
+        """A call that carries some of the rule's signals of one kind but not the others it needs."""
+        for kind in (PER_STEP, PER_EVALUATION):
+            wanted = self.rule_needs & kind
+            if given.keys() & wanted:
+                for signal in sorted(wanted - given.keys()):
+                    present = ", ".join(sorted(given.keys() & wanted))
+                    self._warn(signal, f"{type(self).__name__} needs {signal!r} with {present}, but observe() "
+                                       f"was called without it; pass both in one call")
 
     def _read_gradients(self, optimizer: Optimizer) -> None:
         self._decide(self._on_gradients(optimizer))

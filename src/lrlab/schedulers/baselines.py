@@ -6,6 +6,7 @@ baseline has none of its own, is torch's ``LinearLR`` chained before it with ``S
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 from torch.optim import Optimizer
@@ -20,6 +21,7 @@ from torch.optim.lr_scheduler import (
     StepLR,
 )
 
+from lrlab.schedulers.base import EVALUATION_GRACE, SignalWarning, check_signals
 from lrlab.schedulers.space import Dimension
 
 #: Each baseline's default tuning search space, beside its defaults below: its own arguments worth
@@ -111,17 +113,27 @@ class PlateauLR(ReduceLROnPlateau):
     def __init__(self, optimizer: Optimizer, *, monitor: str = "loss", **kwargs: Any) -> None:
         kwargs.setdefault("mode", "min" if "loss" in monitor else "max")
         self.monitor = monitor
+        self._calls, self._fed = 0, False  # for the warning when val_metrics never come
         super().__init__(optimizer, **kwargs)
 
-    def observe(self, val_metrics: dict[str, float] | None = None, **_: Any) -> None:
+    def observe(self, val_metrics: dict[str, float] | None = None, **signals: Any) -> None:
+        check_signals({"val_metrics": val_metrics, **signals})
         if val_metrics is not None:
             if self.monitor not in val_metrics:
                 raise ValueError(f"val_metrics has no {self.monitor!r} (monitor); got {sorted(val_metrics)}")
+            self._fed = True
             super().step(float(val_metrics[self.monitor]))
 
     def step(self, metrics: float | None = None, epoch: int | None = None) -> None:  # type: ignore[override]
         if metrics is not None:
             super().step(metrics)
+            return
+        self._calls += 1
+        if self._calls == EVALUATION_GRACE and not self._fed:
+            warnings.warn(f"PlateauLR needs 'val_metrics' but has had none in {self._calls} steps, so it cannot "
+                          "cut the rate: call scheduler.observe(val_metrics=...) after each evaluation (if your "
+                          f"loop evaluates less often than every {EVALUATION_GRACE} steps, this is expected)",
+                          SignalWarning, stacklevel=2)
 
 
 def plateau(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0,
