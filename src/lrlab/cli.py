@@ -182,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="export a study's tables (trials, epochs, steps, adjustments)")
     export.add_argument("study", help="study folder")
-    export.add_argument("--format", default="csv", choices=["csv", "parquet"])
+    export.add_argument("--format", default="csv", choices=["csv", "parquet", "tensorboard"],
+                        help="csv or parquet: the store's tables; tensorboard: event files per evaluation trial")
     export.add_argument("--out", help="folder for the files (default: <study>/export)")
     export.set_defaults(func=_export)
     return parser

@@ -107,7 +107,6 @@ def test_same_trial_ids_and_numbers_as_the_local_executor(ray_instance, local_st
     outcome = run_study(parse_plan(PLAN), tmp_path / "ray", executor="ray")
     assert outcome.counts == {"completed": 12}
     assert numbers(tmp_path / "ray") == numbers(local_study)
-    assert (tmp_path / "ray" / "trials" / next(iter(numbers(local_study))) / "tensorboard").is_dir()
 
 
 def test_a_killed_worker_is_retried_and_resumes_from_its_checkpoint(ray_instance, local_study: Path,

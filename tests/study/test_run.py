@@ -92,8 +92,25 @@ def test_every_trial_once_with_sane_numbers(finished: Path):
         assert all(0.0 < e["val"]["loss"] < 5.0 for e in epochs)
         if t["task"] == "breast_cancer":
             assert 0.5 < t["test"]["roc_auc"] <= 1.0
-    assert (finished / "trials" / trials[0]["trial_id"] / "tensorboard").is_dir()
     store.close()
+
+
+def test_tensorboard_events_are_exported_from_the_store(finished: Path, tmp_path: Path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from lrlab.study.overview import export_study
+
+    folders = export_study(finished, "tensorboard", tmp_path / "tb")
+    assert len(folders) == 12 and not (finished / "tensorboard").exists()  # the run itself writes none
+    store = Store.open_existing(finished)
+    trial = next(t for t in store.trials() if t["task"] == "wine" and t["schedule"] == "entropy" and t["seed"] == 0)
+    steps, epochs = store.steps(trial["trial_id"]), store.epochs(trial["trial_id"])
+    store.close()
+    events = EventAccumulator(str(tmp_path / "tb" / "wine" / "entropy" / "given" / "seed0"))
+    events.Reload()
+    assert [e.value for e in events.Scalars("lr/group0")] == pytest.approx([s["lr"] for s in steps])
+    assert [e.value for e in events.Scalars("val/accuracy")] == pytest.approx([e["val"]["accuracy"] for e in epochs])
+    assert "signals/entropy" in events.Tags()["scalars"]
 
 
 def test_adaptive_paths_differ_from_constant(finished: Path):

@@ -64,9 +64,13 @@ def list_studies(root: str | Path = "runs") -> str:
 
 def export_study(study_dir: str | Path, fmt: str = "csv", out_dir: str | Path | None = None) -> list[Path]:
     """Write each table of the store to ``<study>/export/<table>.<fmt>`` (each file whole or not at
-    all); returns the paths."""
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"--format must be csv or parquet, got {fmt!r}")
+    all); ``tensorboard``: one event folder per evaluation trial that ended,
+    ``<out>/<task>/<schedule>/<track>/seed<seed>`` (default out: ``<study>/tensorboard``), for
+    ``tensorboard --logdir``. Returns the paths."""
+    if fmt not in ("csv", "parquet", "tensorboard"):
+        raise ValueError(f"--format must be csv, parquet or tensorboard, got {fmt!r}")
+    if fmt == "tensorboard":
+        return _export_tensorboard(Path(study_dir), Path(out_dir) if out_dir is not None else None)
     store = Store.open_existing(study_dir)
     target = Path(out_dir) if out_dir is not None else Path(study_dir) / "export"
     written = []
@@ -90,6 +94,32 @@ def export_study(study_dir: str | Path, fmt: str = "csv", out_dir: str | Path | 
                 with atomic_path(path) as temporary:
                     pq.write_table(table, temporary)
             written.append(path)
+    finally:
+        store.close()
+    return written
+
+
+def _export_tensorboard(study_dir: Path, out_dir: Path | None) -> list[Path]:
+    """TensorBoard event files of every ended evaluation trial, from its stored records."""
+    from lrlab.study.tensorboard import write_events
+    from lrlab.train.spec import TrialResult, TrialSpec
+
+    target = out_dir if out_dir is not None else study_dir / "tensorboard"
+    store = Store.open_existing(study_dir)
+    written = []
+    try:
+        for trial in store.trials():
+            if trial["phase"] != "evaluation" or trial["status"] not in ("completed", "diverged"):
+                continue
+            tid = trial["trial_id"]
+            steps = [{"step": s["step"], "lr": s["lrs"], "loss": s["loss"], "signals": s["signals"]}
+                     for s in store.steps(tid)]
+            epochs = [{"epoch": e["epoch"], "train": e["train"], "val": e["val"]} for e in store.epochs(tid)]
+            result = TrialResult(tid, TrialSpec.from_json(json.dumps(trial["spec"])), trial["status"],
+                                 steps=steps, epochs=epochs)
+            folder = target / trial["task"] / trial["schedule"] / trial["track"] / f"seed{trial['seed']}"
+            if write_events(result, folder):
+                written.append(folder)
     finally:
         store.close()
     return written
