@@ -31,14 +31,22 @@ def hf_callback_exists() -> bool:
     return importlib.util.find_spec("lrlab.integrations.hf") is not None
 
 
+def is_source(name: str) -> bool:
+    """Whether a schedule's name is a user's source reference (``file.py:Class``), not a registry name."""
+    return ":" in name
+
+
 def schedule_needs(name: str, args: dict[str, Any]) -> frozenset[str]:
     """What schedule ``name`` built with ``args`` asks the loop for (its instance knows best:
     ``curvature`` with ``mode="hessian"`` also needs ``loss_closure``); the registry's ``needs``
-    where it cannot be built on a throw-away optimizer."""
+    where it cannot be built on a throw-away optimizer. A user's schedule is not built (a report
+    runs no code): empty."""
     import torch
 
     from lrlab.schedulers import get_schedule, make_scheduler, needs_of
 
+    if is_source(name):
+        return frozenset()
     try:
         optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
         return needs_of(make_scheduler(name, optimizer, total_steps=100, **args))
@@ -146,6 +154,21 @@ def baseline_loop(name: str, args: dict[str, Any], hp: dict[str, Any]) -> Loop:
     return loop
 
 
+def source_loop(ref: str, args: dict[str, Any], hp: dict[str, Any]) -> Loop:
+    """The loop with a user's own scheduler class, ``source = "file.py:Class"`` (not run: the
+    arguments the study gave it besides the plan's are named in a comment)."""
+    where, _, attribute = ref.rpartition(":")
+    module = where.removesuffix(".py").replace("/", ".").split(".")[-1] if where.endswith(".py") else where
+    cls = attribute.split(".")[0]
+    loop = Loop(hp)
+    loop.imports.append(f"from {module} import {cls}")
+    _total_steps(loop)
+    loop.setup.append(_call("scheduler = " + attribute, ["optimizer"], args)
+                      + "  # the study also gave it total_steps= / warmup_steps= where it takes them")
+    loop.per_step.append(f"scheduler.step()  # and, if {cls} declares needs, scheduler.observe(...) with them")
+    return loop
+
+
 def lrlab_loop(name: str, args: dict[str, Any], hp: dict[str, Any]) -> Loop:
     """The loop with ``make_scheduler(name, ...)``, fed exactly what that schedule needs.
 
@@ -154,6 +177,8 @@ def lrlab_loop(name: str, args: dict[str, Any], hp: dict[str, Any]) -> Loop:
     """
     from lrlab.schedulers import get_schedule
 
+    if is_source(name):
+        return source_loop(name, args, hp)
     loop = Loop(hp)
     if get_schedule(name).kind == "optimizer":
         loop.imports.append("from lrlab.schedulers import make_optimizer")
@@ -199,6 +224,22 @@ def _trainer_after(name: str, args: dict[str, Any], hp: dict[str, Any]) -> str:
     optimizer_import, optimizer = _optimizer(hp)
     keywords = {"warmup_steps": hp["warmup_steps"], **args} if hp.get("warmup_steps") else dict(args)
     ours = "from lrlab.schedulers import make_scheduler"
+    if is_source(name):  # a user's own class: built as the study built it
+        loop = source_loop(name, args, hp)
+        ours = next(i for i in loop.imports if i.startswith("from ") and "lrlab" not in i)
+        return "\n".join([
+            "import math", "", optimizer_import, "from transformers import Trainer, TrainingArguments", "",
+            "from lrlab.integrations.hf import AdaptiveLRCallback", ours, "",
+            "training_args = TrainingArguments(", '    output_dir="out",', f"    num_train_epochs={hp.get('epochs', 10)},",
+            f"    per_device_train_batch_size={hp.get('batch_size', 64)},", '    eval_strategy="epoch",', ")",
+            f"optimizer = {optimizer}",
+            "batches = math.ceil(len(train_dataset) / training_args.per_device_train_batch_size)",
+            "total_steps = training_args.num_train_epochs * batches  # optimizer steps in the run (one device)",
+            *[line for line in loop.setup if line.startswith("scheduler =")],
+            "trainer = Trainer(", "    model=model,", "    args=training_args,", "    train_dataset=train_dataset,",
+            "    eval_dataset=eval_dataset,", "    optimizers=(optimizer, scheduler),",
+            "    callbacks=[AdaptiveLRCallback(scheduler)],  # feeds the scheduler what its needs declare", ")",
+            "trainer.train()"])
     if get_schedule(name).kind == "optimizer":  # it is the optimizer; its schedule is constant
         optimizer = _call("make_optimizer", [literal(name), "model.parameters()"], args)
         ours, keywords = "from lrlab.schedulers import make_optimizer, make_scheduler", {}
@@ -247,7 +288,8 @@ def code_changes(analysis: dict[str, Any]) -> list[Block]:
         f"significantly on none (see the Conclusion), so the change adopts it with {where} "
         f"(lr={literal(hp.get('lr'))}; {', '.join(f'`{k}={literal(v)}`' for k, v in args.items()) or 'default arguments'}). "
         f"The snippets use {task}'s settings; before is {task}'s best baseline, **{baseline}**. The scheduler is fed "
-        f"exactly what {name} needs: {', '.join(sorted(schedule_needs(name, args))) or 'nothing'}."))
+        + (f"what its class's `needs` declare (your own schedule, `{name}`: the report runs no code to read them)."
+           if is_source(name) else f"exactly what {name} needs: {', '.join(sorted(schedule_needs(name, args))) or 'nothing'}.")))
     blocks += _file("train.py", baseline_loop(base_name, base_args, base_hp).text(), lrlab_loop(name, args, hp).text())
     blocks += _file("train_hf.py", _trainer_before(base_name, base_hp), _trainer_after(name, args, hp))
     if not hf_callback_exists():

@@ -72,6 +72,8 @@ def idea(analysis: dict[str, Any]) -> list[Block]:
 def _model_line(model: str) -> str:
     from lrlab.tasks.models import MODELS
 
+    if model == "own":
+        return "**own**: the model that the task's own function builds"
     doc = (getattr(MODELS.get(model), "__doc__", None) or "").strip().splitlines()
     first = re.sub(r":\w+:`([^`]+)`", r"`\1`", doc[0]).replace("``", "`") if doc else ""
     return f"**{model}**: {first}" if first else f"**{model}**"
@@ -80,15 +82,19 @@ def _model_line(model: str) -> str:
 def _task_model(entry: dict[str, Any], task: str) -> str:
     from lrlab.tasks.registry import get_task
 
+    if entry.get("source"):  # a user's task: its own model unless the plan names one of lrlab's
+        return entry.get("model") or "own"
     try:
         return entry.get("model") or get_task(entry.get("name", task)).default_model
     except ValueError:
         return "(not in this version's task registry)"
 
 
-def _description(name: str) -> str:
+def _description(name: str, source: str | None = None) -> str:
     from lrlab.tasks.registry import get_task
 
+    if source:  # described without running it: a report never runs code
+        return f"your own task, `source = \"{source}\"` (the plan's hash covers the file's content)"
     try:
         return get_task(name).description
     except ValueError:
@@ -127,7 +133,8 @@ def plan(analysis: dict[str, Any]) -> list[Block]:
 
     blocks.append(Heading(3, "3. Datasets"))
     blocks.append(Bullets(tuple(f"**{t}** (`{task_entry(analysis, t).get('name', t)}`): "
-                                f"{_description(task_entry(analysis, t).get('name', t))}" for t in tasks)))
+                                f"{_description(task_entry(analysis, t).get('name', t), task_entry(analysis, t).get('source'))}"
+                                for t in tasks)))
 
     blocks.append(Heading(3, "4. Model Architecture"))
     blocks.append(Bullets(tuple(f"{t}: {_model_line(_task_model(task_entry(analysis, t), t))}" for t in tasks)))

@@ -38,6 +38,17 @@ class ScheduleInfo:
     needs: frozenset[str] = frozenset()
     space: dict[str, Dimension] = field(default_factory=dict)
 
+    # The interface a user's schedule (:class:`~lrlab.schedulers.user.SourceSchedule`) shares.
+    def arguments(self) -> set[str]:
+        return schedule_arguments(self.name)
+
+    def defaults(self) -> dict[str, Any]:
+        return schedule_defaults(self.name)
+
+    def build(self, optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0,
+              **kwargs: Any) -> LRScheduler:
+        return make_scheduler(self.name, optimizer, total_steps=total_steps, warmup_steps=warmup_steps, **kwargs)
+
 
 SCHEDULES: dict[str, ScheduleInfo] = {}
 

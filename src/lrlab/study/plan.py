@@ -2,9 +2,12 @@
 
 A plan says, in the words of the experiment reports, what to compare: the idea and objective,
 tasks (data set + model + metrics + convergence target), the schedules (proposed ones and
-baselines), optimizer and hyperparameters (shared, or per task), seeds and a budget. It never
-executes code. :meth:`Plan.trials` expands it into one :class:`~lrlab.train.spec.TrialSpec`
-per (task, schedule, seed).
+baselines), optimizer and hyperparameters (shared, or per task), seeds and a budget. It
+executes no code, except a user's own task or schedule that the plan's author names with
+``source = "path/to/file.py:name"`` (or ``"package.module:name"``): a file path is relative to
+the plan's folder; the plan's hash covers the file's content (:mod:`lrlab.source`).
+:meth:`Plan.trials` expands it into one :class:`~lrlab.train.spec.TrialSpec` per (task,
+schedule, seed).
 
 Example plan::
 
@@ -48,6 +51,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -57,14 +61,16 @@ from pydantic import (
 from lrlab.schedulers.optimizers import OPTIMIZERS, make_optimizer, optimizer_class
 from lrlab.schedulers.registry import (
     SCHEDULES,
+    ScheduleInfo,
     get_schedule,
-    make_scheduler,
     schedule_arguments,
-    schedule_defaults,
 )
+from lrlab.schedulers.user import SourceSchedule, load_source_schedule
+from lrlab.source import Source, resolve, split_ref
 from lrlab.tasks.metrics import METRICS, lower_is_better
 from lrlab.tasks.models import MODELS
 from lrlab.tasks.registry import TASKS, Task, get_task
+from lrlab.tasks.user import SourceTask, load_source_task
 from lrlab.train.spec import Target, TrialSpec
 
 
@@ -135,9 +141,24 @@ class TargetEntry(_Strict):
 
 
 def _task_of(info: ValidationInfo) -> Task | None:
-    """The task of the entry being validated, if its name was valid."""
+    """The task of the entry being validated, if its name was valid (None for a user's own)."""
     name = info.data.get("name")
-    return TASKS.get(name) if isinstance(name, str) else None
+    return TASKS.get(name) if isinstance(name, str) and info.data.get("source") is None else None
+
+
+def _from_source(data: Any) -> Any:
+    """An entry with ``source`` is named by it; its label defaults to the function's or class's name."""
+    if isinstance(data, dict) and data.get("source") is not None:
+        if data.get("name") not in (None, data["source"]):  # (a stored plan has both, equal)
+            raise ValueError("give either name (one of lrlab's) or source (your own), not both")
+        _, attribute = split_ref(data["source"])
+        data = {**data, "name": data["source"], "label": data.get("label") or attribute.rsplit(".", 1)[-1]}
+    return data
+
+
+def _resolve_source(ref: str, info: ValidationInfo) -> Source:
+    """Read the file of ``ref`` (relative to the plan's folder, given as context ``base``)."""
+    return resolve(ref, (info.context or {}).get("base"))
 
 
 def _check_metric(name: str, task: Task | None) -> None:
@@ -148,6 +169,9 @@ def _check_metric(name: str, task: Task | None) -> None:
 
 
 class TaskEntry(_Strict):
+    #: Your own task: ``"path/to/file.py:function"`` or ``"package.module:function"`` (it runs your
+    #: code; see :mod:`lrlab.tasks.user`). Then ``name`` is that reference.
+    source: str | None = None
     name: str
     label: str | None = None
     model: str | None = None
@@ -165,18 +189,30 @@ class TaskEntry(_Strict):
             raise ValueError("must be a finite number")
         return value
 
+    _source: Source | None = PrivateAttr(None)
+    _task: SourceTask | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_by_source(cls, data: Any) -> Any:
+        return _from_source(data)
+
     @field_validator("name")
     @classmethod
-    def _known_task(cls, name: str) -> str:
-        if name not in TASKS:
-            raise ValueError(f"unknown task {name!r}; known: {sorted(TASKS)}")
+    def _known_task(cls, name: str, info: ValidationInfo) -> str:
+        if info.data.get("source") is None and name not in TASKS:
+            raise ValueError(f"unknown task {name!r}; known: {sorted(TASKS)} "
+                             "(or your own: source = \"my_task.py:make_task\")")
         return name
 
-    # Fields are validated in order: ``name`` (a known task) is in ``info.data`` for the others.
+    # Fields are validated in order: ``source`` and ``name`` (a known task) are in ``info.data``
+    # for the others. A user's task is checked once loaded (:meth:`Plan.check_sources`).
     @field_validator("model")
     @classmethod
     def _known_model(cls, name: str | None, info: ValidationInfo) -> str | None:
         task = _task_of(info)
+        if info.data.get("source") is not None:
+            return name
         if name is not None and name not in MODELS and (task is None or not task.takes_pretrained):
             raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}"
                              + ("" if task is None else f" (task {task.name!r} takes no Hugging Face model)"))
@@ -186,44 +222,79 @@ class TaskEntry(_Strict):
     @classmethod
     def _known_metrics(cls, names: list[str] | None, info: ValidationInfo) -> list[str] | None:
         for name in names or []:
-            _check_metric(name, _task_of(info))
+            if info.data.get("source") is None:
+                _check_metric(name, _task_of(info))
         return names
 
     @field_validator("target")
     @classmethod
     def _known_target_metric(cls, target: TargetEntry | None, info: ValidationInfo) -> TargetEntry | None:
-        if target is not None:
+        if target is not None and info.data.get("source") is None:
             _check_metric(target.metric, _task_of(info))
         return target
+
+    @model_validator(mode="after")
+    def _read_source(self, info: ValidationInfo) -> TaskEntry:
+        if self.source is not None:
+            self._source = _resolve_source(self.source, info)
+        return self
 
     @property
     def key(self) -> str:
         return self.label or self.name
 
+    @property
+    def resolved_source(self) -> Source | None:
+        """The user's source as read when the plan was validated (None for a registered task)."""
+        return self._source
+
+    def task(self) -> Task | SourceTask:
+        """The registered task, or the user's (its function runs once, here, the first time)."""
+        if self._source is None:
+            return get_task(self.name)
+        if self._task is None:
+            self._task = load_source_task(self._source)
+        return self._task
+
     def resolved_model(self) -> str:
-        return self.model or get_task(self.name).default_model
+        return self.model or self.task().default_model
 
     def resolved_metrics(self) -> tuple[str, ...]:
-        task = get_task(self.name)
+        task = self.task()
         always = ["loss", "accuracy"] if task.classification else ["loss"]  # accuracy where it applies
         return tuple(dict.fromkeys([*always, *(self.metrics or task.metrics)]))
 
 
 class ScheduleEntry(_Strict):
+    #: Your own schedule: ``"path/to/file.py:MyScheduler"`` or ``"package.module:MyScheduler"``, an
+    #: ``LRScheduler`` subclass (it runs your code; see :mod:`lrlab.schedulers.user`).
+    source: str | None = None
     name: str
     label: str | None = None
     role: Literal["proposed", "baseline"]
     args: dict[str, Any] = Field(default_factory=dict)
 
+    _source: Source | None = PrivateAttr(None)
+    _info: SourceSchedule | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_by_source(cls, data: Any) -> Any:
+        return _from_source(data)
+
     @field_validator("name")
     @classmethod
-    def _known_schedule(cls, name: str) -> str:
-        if name not in SCHEDULES:
-            raise ValueError(f"unknown schedule {name!r}; known: {sorted(SCHEDULES)}")
+    def _known_schedule(cls, name: str, info: ValidationInfo) -> str:
+        if info.data.get("source") is None and name not in SCHEDULES:
+            raise ValueError(f"unknown schedule {name!r}; known: {sorted(SCHEDULES)} "
+                             "(or your own: source = \"my_schedule.py:MyScheduler\")")
         return name
 
     @model_validator(mode="after")
-    def _known_args(self) -> ScheduleEntry:
+    def _known_args(self, info: ValidationInfo) -> ScheduleEntry:
+        if self.source is not None:  # the class's own arguments are checked once it is loaded
+            self._source = _resolve_source(self.source, info)
+            return self
         unknown = set(self.args) - schedule_arguments(self.name)
         if unknown:
             raise ValueError(f"schedule {self.name!r} does not take {sorted(unknown)}; "
@@ -233,6 +304,25 @@ class ScheduleEntry(_Strict):
     @property
     def key(self) -> str:
         return self.label or self.name
+
+    @property
+    def resolved_source(self) -> Source | None:
+        """The user's source as read when the plan was validated (None for a registered schedule)."""
+        return self._source
+
+    @property
+    def is_optimizer(self) -> bool:
+        """A self-tuning optimizer entry (never a user's schedule); known without running any code."""
+        return self._source is None and get_schedule(self.name).kind == "optimizer"
+
+    def info(self) -> ScheduleInfo | SourceSchedule:
+        """The registry's entry, or the user's class (loaded once, here, the first time). Either has
+        ``kind``, ``needs``, ``space``, ``arguments()``, ``defaults()`` and ``build(optimizer, ...)``."""
+        if self._source is None:
+            return get_schedule(self.name)
+        if self._info is None:
+            self._info = load_source_schedule(self._source)
+        return self._info
 
 
 class Budget(_Strict):
@@ -406,7 +496,7 @@ class Plan(_Strict):
                 if label not in labels:
                     raise ValueError(f"tuning.space.{label}: no schedule has this label; "
                                      f"labels: {sorted(labels)}")
-                if get_schedule(labels[label].name).kind == "optimizer":
+                if labels[label].is_optimizer:
                     raise ValueError(f"tuning.space.{label}: {labels[label].name!r} is a self-tuning optimizer; "
                                      "it is not tuned (both tracks run it as given)")
         return self
@@ -435,8 +525,9 @@ class Plan(_Strict):
         """One trial: ``task`` x ``schedule`` on ``seed`` with the plan's settings, or with a tuned
         rate ``lr``, schedule ``args`` (merged over the plan's) and ``epochs`` (a halving rung)."""
         hp = self.hparams_for(task)
-        self_tuning = get_schedule(schedule.name).kind == "optimizer"
+        self_tuning = schedule.is_optimizer
         merged = {**schedule.args, **(args or {})}
+        task_source, schedule_source = task.resolved_source, schedule.resolved_source
         return TrialSpec(
             task=task.name, model=task.resolved_model(), metrics=task.resolved_metrics(),
             schedule=schedule.name, schedule_label=schedule.key, seed=seed,
@@ -450,7 +541,9 @@ class Plan(_Strict):
             accumulate=hp.accumulate, early_stopping_patience=hp.early_stopping_patience,
             target=task.target.to_target() if task.target else None,
             max_seconds=hp.max_seconds, device=device, task_label=task.key,
-            precision=self.resources.precision, loader_workers=self.resources.loader_workers, phase=phase)
+            precision=self.resources.precision, loader_workers=self.resources.loader_workers, phase=phase,
+            task_source=task_source.to_dict() if task_source else None,
+            schedule_source=schedule_source.to_dict() if schedule_source else None)
 
     def task_entry(self, key: str) -> TaskEntry:
         return next(t for t in self.tasks if t.key == key)
@@ -474,25 +567,74 @@ class Plan(_Strict):
             from lrlab.study.tuning import resolved_spaces
 
             data["resolved_spaces"] = resolved_spaces(self)
+        for key in ("tasks", "schedules"):  # entries without a source hash as before sources existed
+            for entry in data[key]:
+                if entry.get("source") is None:
+                    entry.pop("source", None)
+        sources = self.sources()
+        if sources:  # a changed file is a new study (plans without sources keep their hash)
+            data["source_sha256"] = {ref: source.sha256 for ref, source in sources.items()}
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def sources(self) -> dict[str, Source]:
+        """The user's sources the plan names (``source = ...``), by reference, as read."""
+        entries = [*self.tasks, *self.schedules]
+        return {e.source: e.resolved_source for e in entries if e.source is not None and e.resolved_source}
+
+    def check_sources(self) -> None:
+        """Run the user's own tasks and schedules once and check them against the plan (the model it
+        names, its metrics and target, dropout; a schedule's arguments are built by
+        :meth:`check_schedules`): a one-line error naming the file, before any trial runs."""
+        for task in self.tasks:
+            if task.source is None:
+                continue
+            loaded = task.task()
+            assert isinstance(loaded, SourceTask)
+            where = f"tasks[{task.key}]"
+            if task.model is not None:
+                try:
+                    loaded.check_model(task.model)
+                except ValueError as error:
+                    raise ValueError(f"{where}.model: {error}") from None
+            for metric in [*(task.metrics or []), *([task.target.metric] if task.target else [])]:
+                if metric not in loaded.metric_choices:
+                    raise ValueError(f"{where}: unknown metric {metric!r} for {loaded.source.where}; "
+                                     f"known: {list(loaded.metric_choices)}")
+            try:
+                loaded.check_dropout(self.hparams_for(task).dropout)
+            except ValueError as error:
+                raise ValueError(f"{where}.hparams: {error}") from None
+        for schedule in self.schedules:
+            if schedule.source is not None:
+                schedule.info()
 
     def check_schedules(self) -> None:
         """Build every schedule and optimizer once on a throw-away parameter, with each argument
         of the type of its default, so bad values fail before training."""
         for schedule in self.schedules:
             where = f"schedules[{schedule.key}].args"
+            if schedule.source is not None:  # a user's class: its defaults' types, and built once
+                info = schedule.info()
+                warm = [t.key for t in self.tasks if self.hparams_for(t).warmup_steps]
+                if warm and not info.takes("warmup_steps"):
+                    raise ValueError(f"schedules[{schedule.key}]: {info.source.where} takes no warmup_steps, but "
+                                     f"the plan sets them for {warm}; give the class a warmup_steps argument")
+                _check_types(where, schedule.args, info.defaults())
+                opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.defaults.lr, momentum=0.9)
+                _try(where, lambda i=info, s=schedule, o=opt: i.build(o, total_steps=100, **s.args))
+                continue
             if get_schedule(schedule.name).kind == "optimizer":
                 warm = [t.key for t in self.tasks if self.hparams_for(t).warmup_steps]
                 if warm:
                     raise ValueError(f"schedules[{schedule.key}]: a self-tuning optimizer takes no plan "
                                      f"warmup_steps (set for {warm}); give it its own in args, if it has one")
-                _check_types(where, schedule.args, schedule_defaults(schedule.name))
+                _check_types(where, schedule.args, schedule.info().defaults())
                 _try(where, lambda s=schedule: make_optimizer(s.name, [torch.zeros(1, requires_grad=True)], **s.args))
                 continue
-            _check_types(where, schedule.args, schedule_defaults(schedule.name))
+            _check_types(where, schedule.args, schedule.info().defaults())
             opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.defaults.lr, momentum=0.9)
-            _try(where, lambda s=schedule, o=opt: make_scheduler(s.name, o, total_steps=100, **s.args))
+            _try(where, lambda s=schedule, o=opt: s.info().build(o, total_steps=100, **s.args))
         for task in self.tasks:  # the optimizer each task's trials build, with its optimizer_args
             hp = self.hparams_for(task)
             where = "defaults" if hp.optimizer_args == self.defaults.optimizer_args else f"tasks[{task.key}].hparams"
@@ -558,8 +700,15 @@ def _first_error(error: ValidationError) -> str:
     return f"{loc}: {message}{shown}" if loc else f"{message}{shown}"
 
 
-def parse_plan(text: str, source: str = "<plan>") -> Plan:
-    """Validate TOML text as a plan; errors are :class:`PlanError` naming ``source`` and the field."""
+def parse_plan(text: str, source: str = "<plan>", base: str | Path | None = None) -> Plan:
+    """Validate TOML text as a plan; errors are :class:`PlanError` naming ``source`` and the field.
+
+    ``base``: the folder that a user's ``source = "file.py:name"`` is relative to (default: the
+    plan file's folder where ``source`` is a file, else the working directory). The user's own
+    tasks and schedules are run and checked here, before any trial.
+    """
+    if base is None:
+        base = Path(source).parent if Path(source).is_file() else Path.cwd()
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -568,7 +717,8 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         raise PlanError(f"{source}: nested too deeply (arrays or tables inside each other beyond what a "
                         "plan needs)") from None
     try:
-        plan = Plan(**data)
+        plan = Plan.model_validate(data, context={"base": Path(base).resolve()})
+        plan.check_sources()
         plan.check_schedules()
     except ValidationError as error:
         raise PlanError(f"{source}: {_first_error(error)}") from None

@@ -385,7 +385,8 @@ def run_prepared(request: RunRequest, *, workers: int | None = None, stream: Tex
     plan, out, device = request.plan, request.out, request.device
     check_folder(plan, out)
     # Hub data is fetched once here (or its absence said in one line), not failed in every trial.
-    ensure_tasks_available((entry.name, entry.resolved_model()) for entry in plan.tasks)
+    # (A user's own task was run and checked when the plan was loaded.)
+    ensure_tasks_available((entry.name, entry.resolved_model()) for entry in plan.tasks if entry.source is None)
     shape = f"{len(plan.tasks)} tasks x {len(plan.schedules)} schedules x {len(plan.seeds)} seeds"
     if plan.tuning is not None:
         shape = (f"{shape}, as given and tuned ({plan.tuning.trials} configurations each on tuning seeds "

@@ -27,12 +27,6 @@ import numpy as np
 import torch
 from scipy.stats import qmc
 
-from lrlab.schedulers.registry import (
-    get_schedule,
-    make_scheduler,
-    schedule_arguments,
-    schedule_defaults,
-)
 from lrlab.schedulers.space import Dimension, active, point_to_config
 from lrlab.study.plan import Plan, ScheduleEntry, TaskEntry
 from lrlab.tasks.metrics import lower_is_better, primary_metric
@@ -75,7 +69,7 @@ class Outcome:
 # -- search spaces ---------------------------------------------------------------------------
 def is_tuned(schedule: ScheduleEntry) -> bool:
     """Self-tuning optimizers are not tuned (AlgoPerf's self-tuning track); everything else is."""
-    return get_schedule(schedule.name).kind != "optimizer"
+    return not schedule.is_optimizer
 
 
 def _dimension(name: str, value: Any, default: Dimension | None, where: str) -> Dimension:
@@ -104,10 +98,12 @@ def _dimension(name: str, value: Any, default: Dimension | None, where: str) -> 
 def space_for(plan: Plan, schedule: ScheduleEntry) -> dict[str, Dimension]:
     """The dimensions tuned for ``schedule`` besides the rate: the plan's ``tuning.space`` entry if
     it has one (it replaces the default), else the schedule's default space; only those that apply
-    to its fixed arguments."""
+    to its fixed arguments. A user's schedule has the space its class declares (``search_space``),
+    else none: its rate only."""
     if not is_tuned(schedule):
         return {}
-    default = get_schedule(schedule.name).space
+    info = schedule.info()
+    default = info.space
     given = (plan.tuning.space if plan.tuning else {}).get(schedule.key)
     where = f"tuning.space.{schedule.key}"
     if given is None:
@@ -116,7 +112,7 @@ def space_for(plan: Plan, schedule: ScheduleEntry) -> dict[str, Dimension]:
         if not isinstance(given, Mapping):
             raise ValueError(f"{where}: expected a table of argument = range, got {given!r}")
         space = {name: _dimension(name, value, default.get(name), where) for name, value in given.items()}
-    fixed = {**schedule_defaults(schedule.name), **schedule.args}
+    fixed = {**info.defaults(), **schedule.args}
     return active(space, fixed)
 
 
@@ -143,14 +139,15 @@ def check_spaces(plan: Plan) -> None:
     for schedule in plan.schedules:
         where = f"tuning.space.{schedule.key}"
         space = space_for(plan, schedule)
+        info = schedule.info() if space else None
         for name, dim in space.items():
-            if name not in schedule_arguments(schedule.name):
+            if name not in info.arguments():
                 raise ValueError(f"{where}.{name}: schedule {schedule.name!r} takes no argument {name!r}; "
-                                 f"allowed: {sorted(schedule_arguments(schedule.name))}")
+                                 f"allowed: {sorted(info.arguments())}")
             for value in dim.corners():
                 opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3, momentum=0.9)
                 try:
-                    make_scheduler(schedule.name, opt, total_steps=100, **{**schedule.args, name: value})
+                    info.build(opt, total_steps=100, **{**schedule.args, name: value})
                 except (TypeError, ValueError) as error:
                     raise ValueError(f"{where}.{name}: the range {dim.describe()} leaves the schedule's valid "
                                      f"values: {error}") from None

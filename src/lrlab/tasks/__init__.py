@@ -16,11 +16,13 @@ from lrlab.tasks.data import Split, TaskData
 from lrlab.tasks.metrics import compute_metrics
 from lrlab.tasks.models import build_model, build_task_model, list_models
 from lrlab.tasks.registry import Task, ensure_tasks_available, get_task, list_tasks
+from lrlab.tasks.user import UserTask
 
 __all__ = [
     "Split",
     "Task",
     "TaskData",
+    "UserTask",
     "build_model",
     "build_task_model",
     "compute_metrics",

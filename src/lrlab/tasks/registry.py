@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from lrlab.data import ensure as ensure_data
 from lrlab.tasks.adult import ensure_adult, load_adult
@@ -31,7 +32,7 @@ from lrlab.tasks.librispeech import CtcObjective, ensure_librispeech, load_libri
 from lrlab.tasks.metrics import METRICS
 from lrlab.tasks.mnist1d import load_mnist1d
 from lrlab.tasks.mnist5k import load_mnist5k
-from lrlab.tasks.models import MODELS
+from lrlab.tasks.models import MODELS, build_task_model
 from lrlab.tasks.pretrained import MINILM
 from lrlab.tasks.rotten_tomatoes import ensure_rotten_tomatoes, load_rotten_tomatoes
 from lrlab.tasks.sklearn_sets import load_breast_cancer_task, load_digits_task, load_wine_task
@@ -49,6 +50,9 @@ from lrlab.tasks.text import (
 from lrlab.tasks.text import (
     DEFAULT_TOKENIZER as BERT_BASE,
 )
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,11 @@ class Task:
         if model in MODELS or self.model_option is None:
             return self.load()
         return self.load(**{self.model_option: model})
+
+    def build_model(self, model: str, data: TaskData, *, dropout: float = 0.0) -> nn.Module:
+        """The model ``model`` for this task's ``data`` (:func:`~lrlab.tasks.models.build_task_model`),
+        built from torch's global generator: seed it first for the same weights twice."""
+        return build_task_model(model, data, dropout=dropout)
 
 
 TASKS: dict[str, Task] = {

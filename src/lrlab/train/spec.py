@@ -66,18 +66,29 @@ class TrialSpec:
     precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
     loader_workers: int | None = None  # DataLoader workers of Examples tasks; None: 4 on CUDA, 0 on CPU
     phase: str = ""  # "" (the plan's settings), "tuning" or "tuned" (evaluation of a tuned configuration)
+    #: A user's own task / schedule (``source = ...`` in the plan): :meth:`lrlab.source.Source.to_dict`,
+    #: the file's text included, so that a worker anywhere (a Ray node) runs the very code that was
+    #: hashed. None: ``task`` / ``schedule`` is a registry name.
+    task_source: dict[str, str] | None = None
+    schedule_source: dict[str, str] | None = None
 
     def identity(self) -> dict[str, Any]:
         """The fields that make the trial: not where it runs (``device``, ``loader_workers``), nor
         ``precision`` left to ``auto`` (which follows the device); an explicit precision counts.
         ``phase`` counts when set, so that a tuned configuration that happens to equal the plan's
-        is still its own trial (trials of plans without tuning keep their ids)."""
+        is still its own trial (trials of plans without tuning keep their ids). A user's source
+        counts by its reference and the SHA-256 of its file (a changed file is a new trial), not
+        by where the file lies."""
         data = asdict(self)
         for name in ("device", "loader_workers"):
             data.pop(name)
         for name, default in (("precision", "auto"), ("phase", "")):
             if data[name] == default:
                 data.pop(name)
+        for name in ("task_source", "schedule_source"):
+            source = data.pop(name)
+            if source is not None:
+                data[name] = {"ref": source["ref"], "sha256": source["sha256"]}
         return data
 
     @property

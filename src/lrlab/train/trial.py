@@ -22,9 +22,8 @@ from torch.optim import Optimizer
 
 from lrlab.errors import EnvironmentFailure
 from lrlab.files import is_environmental, what_happened
-from lrlab.schedulers import get_schedule, make_optimizer, make_scheduler, needs_of
-from lrlab.schedulers.registry import schedule_arguments
-from lrlab.tasks import Split, build_task_model, compute_metrics, get_task
+from lrlab.schedulers import make_optimizer, needs_of
+from lrlab.tasks import Split, compute_metrics
 from lrlab.tasks.objective import Examples, Objective
 from lrlab.train.augment import augmentation_for
 from lrlab.train.batches import autocast, autocast_dtype, epoch_batches, loader_workers
@@ -41,6 +40,7 @@ from lrlab.train.checkpoint import (
 from lrlab.train.data import balanced_class_weights, epoch_generator, resolve_device, to_device
 from lrlab.train.early_stopping import EarlyStopping
 from lrlab.train.memory import peak_memory, reset_peak_memory
+from lrlab.train.resolve import schedule_for, task_for
 from lrlab.train.spec import TrialResult, TrialSpec
 from lrlab.train.summary import summarize
 
@@ -103,7 +103,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     class_counts: list[int] | None = None  # of the validation split, for the chance level
     try:
         # -- data, model, loss ----------------------------------------------------------------
-        task = get_task(spec.task)
+        task = task_for(spec)  # a registered task, or the user's own (its source is in the spec)
         _check_spec(spec, task.metric_choices)
         metric_names = _metric_names(spec, task.classification)
         data = task.load_for(spec.model)
@@ -121,7 +121,7 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         precision = autocast_dtype(spec.precision, device)
         workers = loader_workers(spec.loader_workers, device)
         seed_everything(spec.seed)
-        model = build_task_model(spec.model, data, dropout=spec.dropout).to(device)
+        model = task.build_model(spec.model, data, dropout=spec.dropout).to(device)
         class_weights = (balanced_class_weights(data.train.y, data.num_classes).to(device)
                          if spec.class_balancing else None)
 
@@ -141,13 +141,14 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         batches_per_epoch = math.ceil(len(train) / spec.batch_size)
         steps_per_epoch = math.ceil(batches_per_epoch / spec.accumulate)
         # A self-tuning optimizer entry ("schedulefree_adamw", "prodigy", ...) is its own optimizer.
-        optimizer_name = spec.schedule if get_schedule(spec.schedule).kind == "optimizer" else spec.optimizer
+        schedule = schedule_for(spec)
+        optimizer_name = spec.schedule if schedule.kind == "optimizer" else spec.optimizer
         optimizer = make_optimizer(optimizer_name, model.parameters(), lr=spec.lr,
                                    weight_decay=spec.weight_decay, **spec.optimizer_args)
         schedule_args = dict(spec.schedule_args)
-        if "seed" in schedule_arguments(spec.schedule):  # a scheduler's own randomness follows the trial's seed
+        if "seed" in schedule.arguments():  # a scheduler's own randomness follows the trial's seed
             schedule_args.setdefault("seed", spec.seed)
-        scheduler = make_scheduler(spec.schedule, optimizer, total_steps=spec.epochs * steps_per_epoch,
+        scheduler = schedule.build(optimizer, total_steps=spec.epochs * steps_per_epoch,
                                    warmup_steps=spec.warmup_steps, **schedule_args)
         needs = needs_of(scheduler)
         evaluation_context = {"device": device, "precision": precision, "workers": workers,
