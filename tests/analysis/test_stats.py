@@ -32,7 +32,8 @@ def test_paired_comparison_matches_scipy():
     b = [0.90, 0.90, 0.89, 0.93, 0.91, 0.90]
     c = paired_comparison(a, b)
     t = stats.ttest_rel(a, b)
-    w = stats.wilcoxon(np.subtract(a, b))
+    # These differences tie (0.01 three times, up to float noise): the normal approximation.
+    w = stats.wilcoxon(np.round(np.subtract(a, b), 12), method="approx")
     assert c.n == 6 and not c.low_power
     assert c.t_statistic == pytest.approx(t.statistic) and c.t_pvalue == pytest.approx(t.pvalue)
     assert c.wilcoxon_statistic == pytest.approx(w.statistic) and c.wilcoxon_pvalue == pytest.approx(w.pvalue)
@@ -41,6 +42,14 @@ def test_paired_comparison_matches_scipy():
     assert c.effect_size == pytest.approx(diff.mean() / diff.std(ddof=1))
     assert c.ci_low < c.mean_diff < c.ci_high
     assert diff.min() <= c.ci_low and c.ci_high <= diff.max()
+
+
+def test_wilcoxon_is_exact_without_ties_or_zeros():
+    a = [0.91, 0.95, 0.90, 0.99, 0.92, 0.97]
+    b = [0.90, 0.92, 0.86, 0.94, 0.86, 0.90]  # differences 0.01 .. 0.07, all distinct
+    c = paired_comparison(a, b)
+    w = stats.wilcoxon(np.subtract(a, b), method="exact")
+    assert c.wilcoxon_pvalue == pytest.approx(w.pvalue) == pytest.approx(2 / 2**6)
 
 
 def test_paired_comparison_is_deterministic_and_drops_incomplete_pairs():
