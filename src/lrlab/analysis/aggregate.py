@@ -65,15 +65,28 @@ def probability_of_improvement(xs: Sequence[Sequence[float]], ys: Sequence[Seque
 
 
 def _interval(samples: list[np.ndarray], statistic, seed: int) -> tuple[float, float]:
-    """Percentile interval of ``statistic(*samples)``, each sample resampled on its own."""
+    """Percentile interval of ``statistic(*samples, axis=-1)``, each sample resampled on its own
+    (``statistic`` is vectorised: scipy hands it every resample at once along the first axes)."""
     if any(len(s) < 2 for s in samples):
         return math.nan, math.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a degenerate resample distribution gives NaN, said below
-        result = stats.bootstrap(samples, statistic, vectorized=False, paired=False, n_resamples=RESAMPLES,
+        result = stats.bootstrap(samples, statistic, vectorized=True, paired=False, n_resamples=RESAMPLES,
                                  method="percentile", rng=np.random.default_rng(seed))
     low, high = result.confidence_interval
     return float(low), float(high)
+
+
+def _iqm_along(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
+    return stats.trim_mean(np.concatenate(samples, axis=axis), 0.25, axis=axis)
+
+
+def _improvement_along(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
+    per_task = []
+    for x, y in zip(samples[0::2], samples[1::2], strict=True):
+        x, y = np.moveaxis(x, axis, -1)[..., :, None], np.moveaxis(y, axis, -1)[..., None, :]
+        per_task.append(np.mean(x > y, axis=(-2, -1)) + 0.5 * np.mean(x == y, axis=(-2, -1)))
+    return np.mean(per_task, axis=0)
 
 
 def _finite(runs: Sequence[Sequence[float]]) -> bool:
@@ -86,7 +99,7 @@ def iqm_with_interval(per_task: Sequence[Sequence[float]], seed: int = 0) -> dic
     if not _finite(per_task):
         return None
     samples = [np.asarray(t, float) for t in per_task]
-    low, high = _interval(samples, lambda *s: interquartile_mean(s), seed)
+    low, high = _interval(samples, _iqm_along, seed)
     return {"value": interquartile_mean(samples), "ci_low": low, "ci_high": high,
             "runs": int(sum(len(s) for s in samples))}
 
@@ -99,5 +112,5 @@ def improvement_with_interval(xs: Sequence[Sequence[float]], ys: Sequence[Sequen
         return None
     samples = [np.asarray(s, float) for pair in zip(xs, ys, strict=True) for s in pair]
     value = probability_of_improvement(samples[0::2], samples[1::2])
-    low, high = _interval(samples, lambda *s: probability_of_improvement(s[0::2], s[1::2]), seed)
+    low, high = _interval(samples, _improvement_along, seed)
     return {"value": value, "ci_low": low, "ci_high": high}
