@@ -133,6 +133,9 @@ def load_source_task(source: Source) -> SourceTask:
     not fit the data)."""
     function = load(source)
     where = source.where
+    if isinstance(function, type):
+        raise SourceError(f"{where}: is a class; a task source names a function that returns "
+                          "lrlab.tasks.UserTask (a scheduler class goes in [[schedules]])")
     if not callable(function):
         raise SourceError(f"{where}: is a {type(function).__name__}, not a function that returns the task")
     try:
