@@ -12,11 +12,16 @@ Example:
     ['accuracy', 'loss', 'macro_f1']
 """
 
-from lrlab.tasks.data import Split, TaskData
-from lrlab.tasks.metrics import compute_metrics
-from lrlab.tasks.models import build_model, build_task_model, list_models
-from lrlab.tasks.registry import Task, ensure_tasks_available, get_task, list_tasks
-from lrlab.tasks.user import UserTask
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# Imported on first use: listing the tasks (``lrlab tasks``) needs no torch.
+_WHERE = {"Split": "data", "TaskData": "data", "compute_metrics": "metrics", "build_model": "models",
+          "build_task_model": "models", "list_models": "models", "Task": "registry",
+          "ensure_tasks_available": "registry", "get_task": "registry", "list_tasks": "registry",
+          "UserTask": "user"}
 
 __all__ = [
     "Split",
@@ -31,3 +36,9 @@ __all__ = [
     "list_models",
     "list_tasks",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"lrlab.tasks.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'lrlab.tasks' has no attribute {name!r}")

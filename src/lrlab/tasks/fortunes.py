@@ -53,12 +53,13 @@ import numpy as np
 
 from lrlab.tasks.data import TaskData
 from lrlab.tasks.hub import DATA_DIR_ENV, DatasetUnavailable
+from lrlab.tasks.names import FORTUNE_TOPICS
 from lrlab.tasks.pretrained import MINILM, load_pretrained
 from lrlab.tasks.splits import SPLIT_SEED, stratified_three_way
 from lrlab.tasks.tensors import Arrays, task_data
 from lrlab.tasks.text import token_ids
 
-TOPICS = ("computers", "politics", "science", "law", "food", "sports", "startrek", "love")
+TOPICS = FORTUNE_TOPICS
 """The topic files read, in label order: label ``i`` is ``TOPICS[i]``."""
 
 DEBIAN_COUNTS = {"computers": 1051, "politics": 702, "science": 624, "law": 203,

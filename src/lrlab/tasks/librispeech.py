@@ -48,6 +48,7 @@ from torch.utils.data import Dataset
 
 from lrlab.tasks.data import TaskData
 from lrlab.tasks.hub import check_columns, load_hub_dataset, local_copy
+from lrlab.tasks.names import CTC_METRICS, WAV2VEC2_BASE
 from lrlab.tasks.objective import Batch, Examples
 from lrlab.tasks.pretrained import load_pretrained
 
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 
 LIBRISPEECH_ID = "openslr/librispeech_asr"
 LIBRISPEECH_CONFIG = "clean"
-DEFAULT_MODEL = "facebook/wav2vec2-base"
+DEFAULT_MODEL = WAV2VEC2_BASE
 DEFAULT_PROCESSOR = "facebook/wav2vec2-base-960h"
 SAMPLING_RATE = 16_000
 COLUMNS = {"audio": "Audio(sampling_rate=16000)", "text": "string, the transcript", "id": "string"}
@@ -175,7 +176,7 @@ class CtcObjective:
     order.
     """
 
-    metrics = ("loss", "wer", "cer")
+    metrics = CTC_METRICS
 
     def __init__(self, tokenizer: Any, default_model: str = DEFAULT_MODEL, *,
                  use_attention_mask: bool = True) -> None:

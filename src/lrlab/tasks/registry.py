@@ -17,42 +17,59 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from lrlab.data import ensure as ensure_data
-from lrlab.tasks.adult import ensure_adult, load_adult
-from lrlab.tasks.data import TaskData
-from lrlab.tasks.fashion_mnist import load_fashion_mnist, load_fashion_mnist_10k
-from lrlab.tasks.fortunes import TOPICS, ensure_fortunes, load_fortunes
-from lrlab.tasks.hub import ensure_hub_dataset
-from lrlab.tasks.images import CIFAR10, MNIST, load_cifar10, load_mnist
-from lrlab.tasks.letter import load_letter
-from lrlab.tasks.librispeech import DEFAULT_MODEL as WAV2VEC2_BASE
-from lrlab.tasks.librispeech import CtcObjective, ensure_librispeech, load_librispeech
-from lrlab.tasks.metrics import METRICS
-from lrlab.tasks.mnist1d import load_mnist1d
-from lrlab.tasks.mnist5k import load_mnist5k
-from lrlab.tasks.models import MODELS, build_task_model
-from lrlab.tasks.pretrained import MINILM
-from lrlab.tasks.rotten_tomatoes import ensure_rotten_tomatoes, load_rotten_tomatoes
-from lrlab.tasks.sklearn_sets import load_breast_cancer_task, load_digits_task, load_wine_task
-from lrlab.tasks.squad import DEFAULT_MODEL as BERT_LARGE
-from lrlab.tasks.squad import SquadObjective, ensure_squad_v2, load_squad_v2
-from lrlab.tasks.text import (
-    AG_NEWS,
-    IMDB,
-    SST2,
-    ensure_text_set,
-    load_ag_news,
-    load_imdb,
-    load_sst2,
-)
-from lrlab.tasks.text import (
-    DEFAULT_TOKENIZER as BERT_BASE,
+from lrlab.tasks.names import (
+    BERT_BASE,
+    BERT_LARGE,
+    CTC_METRICS,
+    FORTUNE_TOPICS,
+    METRIC_NAMES,
+    MINILM,
+    MODEL_NAMES,
+    SQUAD_METRICS,
+    WAV2VEC2_BASE,
 )
 
 if TYPE_CHECKING:
     from torch import nn
+
+    from lrlab.tasks.data import TaskData
+
+# The registry names its loaders without importing them (they import torch, scikit-learn, ...):
+# listing the tasks stays quick, and a loader's module is imported when a trial first calls it.
+
+
+@dataclass(frozen=True)
+class _Lazy:
+    """``module.name(*args)``, imported on the first call."""
+
+    module: str
+    name: str
+    args: tuple[Any, ...] = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(f"lrlab.tasks.{self.module}"), self.name)(*self.args, *args, **kwargs)
+
+
+def _ensure_data(name: str) -> None:
+    from lrlab.data import ensure
+
+    ensure(name)
+
+
+def _ensure_text(name: str) -> None:
+    from lrlab.tasks import text
+
+    text.ensure_text_set(getattr(text, name))
+
+
+def _ensure_images(name: str) -> None:
+    from lrlab.tasks import images
+    from lrlab.tasks.hub import ensure_hub_dataset
+
+    ensure_hub_dataset(getattr(images, name).hub_id)
 
 
 @dataclass(frozen=True)
@@ -97,18 +114,18 @@ class Task:
     load: Callable[..., TaskData]
     ensure_available: Callable[[], None] | None = None
     model_option: str | None = None
-    metric_choices: tuple[str, ...] = tuple(METRICS)
+    metric_choices: tuple[str, ...] = METRIC_NAMES
     takes_pretrained: bool = False
 
     def __post_init__(self) -> None:
         if self.model_option is not None:
             object.__setattr__(self, "takes_pretrained", True)
         # A task that takes Hugging Face models may list (and default to) their ids.
-        unknown_models = [m for m in self.models if m not in MODELS and not self.takes_pretrained]
+        unknown_models = [m for m in self.models if m not in MODEL_NAMES and not self.takes_pretrained]
         if unknown_models or self.default_model not in self.models:
             raise ValueError(
                 f"task {self.name!r}: models {self.models} must be registered models and "
-                f"include default_model {self.default_model!r}; known models: {sorted(MODELS)}"
+                f"include default_model {self.default_model!r}; known models: {sorted(MODEL_NAMES)}"
             )
         unknown_metrics = [m for m in self.metrics if m not in self.metric_choices]
         if unknown_metrics:
@@ -118,15 +135,15 @@ class Task:
     @property
     def classification(self) -> bool:
         """Whether the task classifies tensors (accuracy applies), rather than having an objective."""
-        return self.metric_choices == tuple(METRICS)
+        return self.metric_choices == METRIC_NAMES
 
     def check_model(self, model: str) -> None:
         """``ValueError`` unless this task can train ``model``: one of lrlab's models, or, for a
         task that ``takes_pretrained``, any Hugging Face id or local folder (checked when loaded)."""
-        if model in MODELS or self.takes_pretrained:
+        if model in MODEL_NAMES or self.takes_pretrained:
             return
         raise ValueError(f"unknown model {model!r}: task {self.name!r} takes lrlab's models only "
-                         f"({', '.join(sorted(MODELS))}); Hugging Face models are taken by tasks "
+                         f"({', '.join(sorted(MODEL_NAMES))}); Hugging Face models are taken by tasks "
                          f"{', '.join(sorted(t.name for t in TASKS.values() if t.takes_pretrained))}")
 
     def ensure_for(self, model: str | None = None) -> None:
@@ -135,7 +152,7 @@ class Task:
         configuration (its weights load in the trial). One-line ``ValueError`` otherwise."""
         model = model or self.default_model
         self.check_model(model)
-        pretrained = model not in MODELS
+        pretrained = model not in MODEL_NAMES
         if self.ensure_available is not None:
             if self.model_option is not None and pretrained:
                 self.ensure_available(**{self.model_option: model})
@@ -157,13 +174,15 @@ class Task:
             (13,)
         """
         self.check_model(model)
-        if model in MODELS or self.model_option is None:
+        if model in MODEL_NAMES or self.model_option is None:
             return self.load()
         return self.load(**{self.model_option: model})
 
     def build_model(self, model: str, data: TaskData, *, dropout: float = 0.0) -> nn.Module:
         """The model ``model`` for this task's ``data`` (:func:`~lrlab.tasks.models.build_task_model`),
         built from torch's global generator: seed it first for the same weights twice."""
+        from lrlab.tasks.models import build_task_model
+
         return build_task_model(model, data, dropout=dropout)
 
 
@@ -177,7 +196,7 @@ TASKS: dict[str, Task] = {
             default_model="cnn1d",
             models=("cnn1d", "mlp", "gru_attention", "lstm_attention"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_mnist1d,
+            load=_Lazy("mnist1d", "load_mnist1d"),
         ),
         Task(
             name="digits",
@@ -186,7 +205,7 @@ TASKS: dict[str, Task] = {
             default_model="cnn",
             models=("cnn", "resnet_small", "mlp", "resnet18"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_digits_task,
+            load=_Lazy("sklearn_sets", "load_digits_task"),
             takes_pretrained=True,
         ),
         Task(
@@ -196,7 +215,7 @@ TASKS: dict[str, Task] = {
             default_model="fcnn",
             models=("fcnn", "mlp"),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_breast_cancer_task,
+            load=_Lazy("sklearn_sets", "load_breast_cancer_task"),
         ),
         Task(
             name="wine",
@@ -205,18 +224,18 @@ TASKS: dict[str, Task] = {
             default_model="fcnn",
             models=("fcnn", "mlp"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_wine_task,
+            load=_Lazy("sklearn_sets", "load_wine_task"),
         ),
         Task(
             name="fortunes",
-            description=f"Debian's fortunes filed by topic ({', '.join(TOPICS)}): 3302 real quotes "
+            description=f"Debian's fortunes filed by topic ({', '.join(FORTUNE_TOPICS)}): 3302 real quotes "
             "and jokes, stratified 60/20/20, 64 all-MiniLM-L6-v2 token ids; offline once the Debian "
             "package fortunes is installed",
             default_model=MINILM,
             models=(MINILM, "bilstm", "lstm_attention"),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_fortunes,
-            ensure_available=ensure_fortunes,
+            load=_Lazy("fortunes", "load_fortunes"),
+            ensure_available=_Lazy("fortunes", "ensure_fortunes"),
             model_option="tokenizer",
         ),
         Task(
@@ -227,8 +246,8 @@ TASKS: dict[str, Task] = {
             default_model="lenet5",
             models=("lenet5", "mlp", "cnn", "resnet18"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_fashion_mnist,
-            ensure_available=partial(ensure_data, "fashion_mnist"),
+            load=_Lazy("fashion_mnist", "load_fashion_mnist"),
+            ensure_available=partial(_ensure_data, "fashion_mnist"),
             takes_pretrained=True,
         ),
         Task(
@@ -239,8 +258,8 @@ TASKS: dict[str, Task] = {
             default_model="lenet5",
             models=("lenet5", "mlp", "cnn", "resnet18"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_fashion_mnist_10k,
-            ensure_available=partial(ensure_data, "fashion_mnist"),
+            load=_Lazy("fashion_mnist", "load_fashion_mnist_10k"),
+            ensure_available=partial(_ensure_data, "fashion_mnist"),
             takes_pretrained=True,
         ),
         Task(
@@ -250,8 +269,8 @@ TASKS: dict[str, Task] = {
             default_model="lenet5",
             models=("lenet5", "mlp", "cnn"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_mnist5k,
-            ensure_available=partial(ensure_data, "mnist5k"),
+            load=_Lazy("mnist5k", "load_mnist5k"),
+            ensure_available=partial(_ensure_data, "mnist5k"),
             takes_pretrained=True,
         ),
         Task(
@@ -263,8 +282,8 @@ TASKS: dict[str, Task] = {
             default_model="bilstm",
             models=("bilstm", "lstm_attention", "gru_attention", MINILM),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_rotten_tomatoes,
-            ensure_available=ensure_rotten_tomatoes,
+            load=_Lazy("rotten_tomatoes", "load_rotten_tomatoes"),
+            ensure_available=_Lazy("rotten_tomatoes", "ensure_rotten_tomatoes"),
             model_option="tokenizer",
         ),
         Task(
@@ -275,8 +294,8 @@ TASKS: dict[str, Task] = {
             default_model="fcnn",
             models=("fcnn", "mlp"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_letter,
-            ensure_available=partial(ensure_data, "letter"),
+            load=_Lazy("letter", "load_letter"),
+            ensure_available=partial(_ensure_data, "letter"),
         ),
         Task(
             name="cifar10",
@@ -285,8 +304,8 @@ TASKS: dict[str, Task] = {
             default_model="resnet18",
             models=("resnet18", "resnet50", "cnn"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_cifar10,
-            ensure_available=partial(ensure_hub_dataset, CIFAR10.hub_id),
+            load=_Lazy("images", "load_cifar10"),
+            ensure_available=partial(_ensure_images, "CIFAR10"),
             takes_pretrained=True,
         ),
         Task(
@@ -296,8 +315,8 @@ TASKS: dict[str, Task] = {
             default_model="cnn",
             models=("cnn", "mlp"),
             metrics=("loss", "accuracy", "macro_f1"),
-            load=load_mnist,
-            ensure_available=partial(ensure_hub_dataset, MNIST.hub_id),
+            load=_Lazy("images", "load_mnist"),
+            ensure_available=partial(_ensure_images, "MNIST"),
             takes_pretrained=True,
         ),
         Task(
@@ -309,8 +328,8 @@ TASKS: dict[str, Task] = {
             default_model="fcnn",
             models=("fcnn", "mlp"),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_adult,
-            ensure_available=ensure_adult,
+            load=_Lazy("adult", "load_adult"),
+            ensure_available=_Lazy("adult", "ensure_adult"),
         ),
         Task(
             name="imdb",
@@ -319,8 +338,8 @@ TASKS: dict[str, Task] = {
             default_model="bilstm",
             models=("bilstm", "lstm_attention", BERT_BASE),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_imdb,
-            ensure_available=partial(ensure_text_set, IMDB),
+            load=_Lazy("text", "load_imdb"),
+            ensure_available=partial(_ensure_text, "IMDB"),
             model_option="tokenizer",
         ),
         Task(
@@ -331,8 +350,8 @@ TASKS: dict[str, Task] = {
             default_model="bilstm",
             models=("bilstm", "lstm_attention", BERT_BASE),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_sst2,
-            ensure_available=partial(ensure_text_set, SST2),
+            load=_Lazy("text", "load_sst2"),
+            ensure_available=partial(_ensure_text, "SST2"),
             model_option="tokenizer",
         ),
         Task(
@@ -342,8 +361,8 @@ TASKS: dict[str, Task] = {
             default_model="bilstm",
             models=("bilstm", "lstm_attention", BERT_BASE),
             metrics=("loss", "accuracy", "macro_f1", "roc_auc"),
-            load=load_ag_news,
-            ensure_available=partial(ensure_text_set, AG_NEWS),
+            load=_Lazy("text", "load_ag_news"),
+            ensure_available=partial(_ensure_text, "AG_NEWS"),
             model_option="tokenizer",
         ),
         Task(
@@ -354,10 +373,10 @@ TASKS: dict[str, Task] = {
             default_model=BERT_LARGE,
             models=(BERT_LARGE,),
             metrics=("loss", "exact", "f1", "has_ans_f1", "no_ans_f1"),
-            load=load_squad_v2,
-            ensure_available=ensure_squad_v2,
+            load=_Lazy("squad", "load_squad_v2"),
+            ensure_available=_Lazy("squad", "ensure_squad_v2"),
             model_option="pretrained",
-            metric_choices=SquadObjective.metrics,
+            metric_choices=SQUAD_METRICS,
         ),
         Task(
             name="librispeech",
@@ -367,10 +386,10 @@ TASKS: dict[str, Task] = {
             default_model=WAV2VEC2_BASE,
             models=(WAV2VEC2_BASE,),
             metrics=("loss", "wer", "cer"),
-            load=load_librispeech,
-            ensure_available=ensure_librispeech,
+            load=_Lazy("librispeech", "load_librispeech"),
+            ensure_available=_Lazy("librispeech", "ensure_librispeech"),
             model_option="pretrained",
-            metric_choices=CtcObjective.metrics,
+            metric_choices=CTC_METRICS,
         ),
     )
 }

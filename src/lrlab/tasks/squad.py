@@ -64,12 +64,13 @@ from torch import Tensor, nn
 
 from lrlab.tasks.data import TaskData
 from lrlab.tasks.hub import check_columns, load_hub_dataset, local_copy
+from lrlab.tasks.names import BERT_LARGE, SQUAD_METRICS
 from lrlab.tasks.objective import Batch, Examples
 from lrlab.tasks.pretrained import load_pretrained, resolve_pretrained
 from lrlab.tasks.splits import SPLIT_SEED
 
 SQUAD_V2_ID = "rajpurkar/squad_v2"
-DEFAULT_MODEL = "google-bert/bert-large-uncased"
+DEFAULT_MODEL = BERT_LARGE
 MAX_LENGTH = 384
 STRIDE = 128
 VAL_FRACTION = 0.05
@@ -465,8 +466,7 @@ class SquadObjective:
     n_best: int = N_BEST
     max_answer_length: int = MAX_ANSWER_LENGTH
     null_threshold: float = 0.0
-    metrics: tuple[str, ...] = ("loss", "exact", "f1", "has_ans_exact", "has_ans_f1", "no_ans_exact",
-                                "no_ans_f1")
+    metrics: tuple[str, ...] = SQUAD_METRICS
 
     def build_model(self, name: str, *, dropout: float = 0.0) -> nn.Module:
         """``AutoModelForQuestionAnswering`` of ``name`` (its QA head initialised from torch's

@@ -39,13 +39,14 @@ from lrlab.tasks.hub import (
     local_copy,
     train_val_test,
 )
+from lrlab.tasks.names import BERT_BASE
 from lrlab.tasks.recurrent import PAD_ID
 from lrlab.tasks.tensors import Arrays, task_data
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-DEFAULT_TOKENIZER = "bert-base-uncased"
+DEFAULT_TOKENIZER = BERT_BASE
 MAX_LENGTH = 128
 VAL_FRACTION = 0.1
 TOKENIZE_BATCH = 4096  # texts tokenized at a time (memory only)
