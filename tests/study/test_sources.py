@@ -205,3 +205,26 @@ def test_the_report_names_the_users_code_and_runs_none_of_it(folder: Path, study
     assert "spirals: **own**: the model that the task's own function builds" in report
     analysis = json.loads((study / "report.json").read_text())["analysis"]
     assert analysis["proposed"] == ["HalveOnPlateau", "HalfCosine"]
+
+
+def test_code_changes_adopt_a_winning_user_schedule_without_running_it(folder: Path, study: Path):
+    import ast
+    import copy
+
+    from lrlab.analysis import analyze
+    from lrlab.analysis.study import track_view
+    from lrlab.report.code_changes import code_changes
+    from lrlab.report.document import Code
+    from lrlab.report.markdown import render_markdown
+
+    shutil.rmtree(folder / "code")
+    analysis = track_view(analyze(study))
+    analysis["conclusion"]["winner"] = {"schedule": "HalveOnPlateau", "tasks": ["spirals"], "trial_ids": []}
+    blocks = code_changes(copy.deepcopy(analysis))
+    text = render_markdown(blocks)
+    assert "from my_schedule import HalveOnPlateau" in text
+    assert "scheduler = HalveOnPlateau(optimizer, factor=0.3)" in text
+    assert "what its class's `needs` declare (your own schedule" in text
+    for block in blocks:
+        if isinstance(block, Code) and block.language == "python":
+            ast.parse(block.text)
