@@ -11,11 +11,34 @@ from types import FrameType
 
 from lrlab.errors import BAD_INPUT, ENVIRONMENT, INTERRUPTED, TERMINATED, LrlabError, Terminated
 
+DESCRIPTION = """\
+lrlab: adaptive learning-rate schedulers for PyTorch, and a harness that tests honestly whether
+they help. A study compares schedules on tasks over seeds, tunes every schedule with the same
+budget, stores every number and writes a report that opens with its verdict."""
+
+EPILOG = """\
+first steps:
+  lrlab plans                   the studies that ship: what each compares, its trials, how long
+  lrlab run                     run the default study (about 9 minutes on 2 cores) and report it
+  lrlab run my-plan.toml        your own plan; tasks and schedules may be your own code:
+                                [[tasks]] source = "my_task.py:make_task" (see README)
+  lrlab status runs/default     how far a study is, and what failed
+  lrlab schedules, lrlab tasks  what a plan can name
+
+'lrlab COMMAND --help' says more of each command."""
+
 
 def _tasks(args: argparse.Namespace) -> int:
     from lrlab.tasks.registry import describe_tasks
 
     print(describe_tasks())
+    return 0
+
+
+def _plans(args: argparse.Namespace) -> int:
+    from lrlab.plans import describe_plans
+
+    print(describe_plans())
     return 0
 
 
@@ -100,8 +123,10 @@ def _meta_train(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from lrlab import __version__
+    from lrlab.plans import shipped_plans
 
-    parser = argparse.ArgumentParser(prog="lrlab", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="lrlab", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lrlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     schedules = commands.add_parser("schedules", help="list every schedule by name, with what it needs")
@@ -113,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = commands.add_parser("tasks", help="list every task: its data, models and metrics")
     tasks.set_defaults(func=_tasks)
 
+    plans = commands.add_parser("plans", help="the plans that ship: name, trials, time on 2 cores, title")
+    plans.set_defaults(func=_plans)
+
     data = commands.add_parser("data", help="the data sets lrlab fetches: list them, fetch them")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     data_ls = data_commands.add_parser("ls", help="each data set: source, licence, size, sha256, "
@@ -123,8 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     data_fetch.add_argument("names", nargs="+", metavar="NAME", help="data set names (`lrlab data ls`), or all")
     data_fetch.set_defaults(func=_data_fetch)
 
-    run = commands.add_parser("run", help="run a study (default: the shipped default study) and write its report")
-    run.add_argument("plan", nargs="?", help="plan file, or the name of a shipped plan (default: default)")
+    run = commands.add_parser("run", help="run a study (default: the shipped default study) and write its report",
+                              description="Run a study and write its report. PLAN is a plan file, or the name of "
+                                          f"a shipped plan: {', '.join(shipped_plans())} (`lrlab plans` says what "
+                                          "each compares, its trials and how long it takes).")
+    run.add_argument("plan", nargs="?", metavar="PLAN",
+                     help="plan file, or a shipped plan's name (default: default)")
     run.add_argument("--out", help="study folder (default: runs/<plan name>/)")
     run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
