@@ -15,6 +15,18 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
+def write_files(folder: Path) -> dict[str, Path]:
+    """The README's user files (python blocks that open with ``# file: NAME.py``), written into ``folder``:
+    the examples that name them (a plan's ``source``, ``lrlab.compare``) find them there."""
+    written = {}
+    for block in blocks("python"):
+        match = re.match(r"# file: (\S+\.py)", block)
+        if match:
+            written[match.group(1)] = folder / match.group(1)
+            written[match.group(1)].write_text(block, encoding="utf-8")
+    return written
+
+
 def test_library_example_runs_and_changes_the_rate(capsys):
     example = blocks("python")[0]
     namespace: dict = {}
@@ -32,6 +44,7 @@ def test_the_other_python_examples_run(index, tmp_path, monkeypatch):
         if f"import {module}" in example or f"from {module}" in example:
             pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # examples may write output folders
+    write_files(tmp_path)  # and read the README's user files
     exec(compile(example, f"README.md example {index}", "exec"), {"__name__": "readme_example"})  # noqa: S102
 
 
@@ -52,17 +65,20 @@ def test_cli_section_lists_every_command():
         assert f"lrlab {name}" in README, name
 
 
-def test_the_toml_examples_are_valid_plan_parts():
+def test_the_toml_examples_are_valid_plan_parts(tmp_path):
     import tomllib
 
-    from lrlab.study.plan import ExecutorSettings, Hyperparameters, TaskEntry
+    from lrlab.study.plan import ExecutorSettings, Hyperparameters, TaskEntry, parse_plan
 
+    assert {"my_task.py", "my_schedule.py"} <= set(write_files(tmp_path))
     toml_blocks = blocks("toml")
     assert len(toml_blocks) >= 3
     for block in toml_blocks:
         data = tomllib.loads(block)
+        if any("source" in e for e in [*data.get("tasks", []), *data.get("schedules", [])]):
+            parse_plan(block, "README.md", base=tmp_path)  # the plan of your own code: it validates whole
         for entry in data.get("tasks", []):
-            TaskEntry(**entry)
+            TaskEntry.model_validate(entry, context={"base": tmp_path})
             Hyperparameters(**entry.get("hparams", {}))
         if "executor" in data:
             ExecutorSettings(**data["executor"])
