@@ -68,7 +68,9 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
     ``val`` and ``test`` hold ``loss``, ``accuracy``, the spec's metrics and the target's.
     Epochs and steps are numbered from 1. ``adjustments`` is the scheduler's own log, whose
     ``"step"`` counts the scheduler steps taken when it decided: an adjustment with step ``s``
-    was decided during step record ``s + 1`` and applies from the step after.
+    was decided during step record ``s + 1`` (from that step's signals or gradients) and applies
+    from the step after, or after the evaluation that follows step record ``s`` (from the
+    validation metrics) and applies from step ``s + 1`` on.
 
     Outcomes: ``completed`` (the test split evaluated once, on the final model); ``diverged`` (a
     non-finite training or validation loss: the records so far are kept, no test); ``failed``
