@@ -199,3 +199,16 @@ def test_eval_metrics_and_train_loss_helpers():
     assert train_loss_since(history, 0, 5) == pytest.approx((1.0 * 2 + 0.4 * 3) / 5)
     assert train_loss_since(history, 5, 10) == pytest.approx(0.2)
     assert train_loss_since(history, 10, 10) is None
+
+
+@pytest.mark.parametrize(("strategy", "every", "epochs", "grace"), [
+    ("steps", 2500, 1, 2501), ("steps", 0.5, 1, 5001), ("epoch", None, 4, 2501), ("no", None, 1, 1000)])
+def test_the_callback_tells_the_scheduler_how_often_the_trainer_evaluates(strategy, every, epochs, grace):
+    """So that a Trainer evaluating every 2500 steps draws no warning of missing val_metrics at step 1000."""
+    from types import SimpleNamespace
+
+    scheduler = PerformanceLR(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
+    callback = AdaptiveLRCallback(scheduler)
+    callback._expect_evaluations(SimpleNamespace(eval_strategy=strategy, eval_steps=every, num_train_epochs=epochs),
+                                 SimpleNamespace(max_steps=10_000))
+    assert scheduler.evaluation_grace == grace

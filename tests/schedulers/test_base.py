@@ -251,3 +251,16 @@ def test_a_decision_after_an_evaluation_shows_at_once_and_the_next_step_trains_w
     opt.step()
     assert used[-1] == pytest.approx(0.05)  # the first step after the evaluation used the new rate
     assert sched.adjustments[0]["step"] == 6 and sched.adjustments[0]["new_lr"] == pytest.approx([0.05])
+
+
+def test_a_loop_that_evaluates_rarely_raises_the_grace_and_is_not_warned_before_it():
+    sched = PerformanceLR(sgd())
+    sched.evaluation_grace = 1500  # this loop evaluates every 1499 steps
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(1499):
+            sched.optimizer.step()
+            sched.step()
+        assert signal_warnings(caught) == []
+        sched.step()
+    assert len(signal_warnings(caught)) == 2 and "every 1500 steps" in str(signal_warnings(caught)[0].message)

@@ -228,3 +228,36 @@ def test_code_changes_adopt_a_winning_user_schedule_without_running_it(folder: P
     for block in blocks:
         if isinstance(block, Code) and block.language == "python":
             ast.parse(block.text)
+
+
+LONG_EPOCH = '''
+import torch
+
+from lrlab.tasks import Split, TaskData
+
+
+def long_epoch():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1300, 4, generator=g)
+    y = (x[:, 0] > 0).long()
+    return TaskData(Split(x[:1100], y[:1100]), Split(x[1100:1200], y[1100:1200]), Split(x[1200:], y[1200:]),
+                    num_classes=2, input_shape=(4,))
+'''
+
+
+def test_lrlabs_own_loop_feeds_what_needs_asks_so_a_long_epoch_draws_no_warning(folder: Path, tmp_path: Path):
+    import warnings
+
+    from lrlab.schedulers.base import SignalWarning
+
+    write(folder / "code", "long.py", LONG_EPOCH)
+    plan = parse_plan(PLAN.replace("code/my_task.py:make_task", "code/long.py:long_epoch")
+                      .replace("batch_size = 50", "batch_size = 1").replace("epochs = 3", "epochs = 1")
+                      .replace('target = { metric = "accuracy", value = 0.6 }', 'model = "mlp"'),
+                      str(folder / "plan.toml"))
+    spec = next(s for s in plan.trials() if s.schedule_label == "HalveOnPlateau")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_trial(spec, tmp_path / "trial")
+    assert result.status == "completed" and len(result.steps) == 1100  # an epoch past the 1000-step grace
+    assert [w for w in caught if issubclass(w.category, SignalWarning)] == []

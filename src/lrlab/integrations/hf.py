@@ -182,8 +182,24 @@ class AdaptiveLRCallback(TrainerCallback):
         self._feed_val = "val_metrics" in self.needs and not isinstance(self.scheduler, ReduceLROnPlateau)
         self._training = True
         self._reset_step()
+        self._expect_evaluations(args, state)
         if self.needs & {"logits", "loss", "loss_closure"} and model is not None:
             self._hook = model.register_forward_hook(self._on_forward, with_kwargs=True)
+
+    def _expect_evaluations(self, args: Any, state: Any) -> None:
+        """Tell the scheduler how often the Trainer evaluates, so that it warns of missing
+        evaluation metrics only after a period with none (``eval_strategy="no"``: as it likes)."""
+        if not hasattr(self.scheduler, "evaluation_grace"):
+            return
+        strategy = str(getattr(getattr(args, "eval_strategy", "no"), "value", getattr(args, "eval_strategy", "no")))
+        every = 0
+        if strategy == "steps" and getattr(args, "eval_steps", None):
+            steps = args.eval_steps
+            every = int(steps if steps >= 1 else math.ceil(steps * max(1, state.max_steps)))
+        elif strategy == "epoch" and getattr(args, "num_train_epochs", 0):
+            every = math.ceil(max(1, state.max_steps) / max(1.0, float(args.num_train_epochs)))
+        if every:
+            self.scheduler.evaluation_grace = max(self.scheduler.evaluation_grace, every + 1)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._training = False

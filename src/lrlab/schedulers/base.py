@@ -17,7 +17,9 @@ after the decision trains with the new rate.
 The loop's part is checked: a signal in the wrong shape (``observe(val_metrics=0.5)``) is a
 ``TypeError`` saying what is expected, and a signal the rule needs that never comes (``observe``
 never called, or called without it) is a :class:`SignalWarning`, once, naming it: such a
-scheduler would otherwise never act, silently.
+scheduler would otherwise never act, silently. (Per-step signals are expected by the 10th
+``step()``, evaluation ones by the ``evaluation_grace``-th, 1000 unless the loop says it evaluates
+less often.)
 
 Schedulers whose rule can take the rate above its initial value (``can_raise``) are watched by
 the guard (:mod:`lrlab.schedulers.guard`), on by default: when the monitored validation metric
@@ -199,6 +201,9 @@ class AdaptiveLR(LRScheduler):
         self._fed: set[str] = set()
         self._warned: set[str] = set()
         self._calls = 0
+        #: ``step()`` calls after which evaluation signals that never came are warned about; a loop
+        #: that knows it evaluates less often (every epoch of 5000 steps) sets it higher.
+        self.evaluation_grace = EVALUATION_GRACE
         super().__init__(optimizer, last_epoch)
         self._calls = 0  # the constructor's own step() is not the loop's
         self._hook = register_gradient_hook(optimizer, self._read_gradients) if "grads" in self.needs else None
@@ -257,8 +262,10 @@ class AdaptiveLR(LRScheduler):
     def step(self, epoch: int | None = None) -> None:  # type: ignore[override]
         super().step() if epoch is None else super().step(epoch)
         self._calls += 1
-        if self._calls in (STEP_GRACE, EVALUATION_GRACE):
-            self._check_fed(PER_STEP if self._calls == STEP_GRACE else PER_EVALUATION)
+        if self._calls == STEP_GRACE:
+            self._check_fed(PER_STEP)
+        if self._calls == self.evaluation_grace:
+            self._check_fed(PER_EVALUATION)
 
     # -- what the loop feeds -----------------------------------------------------------------
     @property
@@ -278,7 +285,8 @@ class AdaptiveLR(LRScheduler):
             when = ("every step, after optimizer.step()" if kind is PER_STEP
                     else "after each evaluation")
             late = ("" if kind is PER_STEP else
-                    f" (if your loop evaluates less often than every {EVALUATION_GRACE} steps, this is expected)")
+                    f" (if your loop evaluates less often than every {self.evaluation_grace} steps, this is "
+                    "expected: set scheduler.evaluation_grace to more steps than that)")
             self._warn(signal, f"{name} needs {signal!r} but has had none in {self._calls} steps, so its rule "
                                f"cannot act: call scheduler.observe({signal}=...) {when}{late}")
         if kind is PER_STEP and "loss" in self._guard_only and not self._fed & GUARD_NEEDS:

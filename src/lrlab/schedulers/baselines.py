@@ -114,6 +114,7 @@ class PlateauLR(ReduceLROnPlateau):
         kwargs.setdefault("mode", "min" if "loss" in monitor else "max")
         self.monitor = monitor
         self._calls, self._fed = 0, False  # for the warning when val_metrics never come
+        self.evaluation_grace = EVALUATION_GRACE  # as AdaptiveLR's
         super().__init__(optimizer, **kwargs)
 
     def observe(self, val_metrics: dict[str, float] | None = None, **signals: Any) -> None:
@@ -129,11 +130,11 @@ class PlateauLR(ReduceLROnPlateau):
             super().step(metrics)
             return
         self._calls += 1
-        if self._calls == EVALUATION_GRACE and not self._fed:
+        if self._calls == self.evaluation_grace and not self._fed:
             warnings.warn(f"PlateauLR needs 'val_metrics' but has had none in {self._calls} steps, so it cannot "
                           "cut the rate: call scheduler.observe(val_metrics=...) after each evaluation (if your "
-                          f"loop evaluates less often than every {EVALUATION_GRACE} steps, this is expected)",
-                          SignalWarning, stacklevel=2)
+                          f"loop evaluates less often than every {self._calls} steps, this is expected: set "
+                          "scheduler.evaluation_grace to more steps than that)", SignalWarning, stacklevel=2)
 
 
 def plateau(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0,

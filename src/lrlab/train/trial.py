@@ -153,6 +153,8 @@ def run_trial(spec: TrialSpec, trial_dir: Path, *,
         scheduler = schedule.build(optimizer, total_steps=spec.epochs * steps_per_epoch,
                                    warmup_steps=spec.warmup_steps, **schedule_args)
         needs = needs_of(scheduler)
+        if hasattr(scheduler, "evaluation_grace"):  # this loop evaluates once an epoch, whatever its length
+            scheduler.evaluation_grace = max(scheduler.evaluation_grace, steps_per_epoch + 1)
         evaluation_context = {"device": device, "precision": precision, "workers": workers,
                               "batch_size": spec.batch_size}
         monitor, mode = (spec.target.metric, spec.target.mode) if spec.target else ("loss", "min")
