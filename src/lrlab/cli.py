@@ -32,8 +32,8 @@ def _tasks(args: argparse.Namespace) -> int:
     from lrlab.tasks.registry import describe_tasks
 
     print(describe_tasks())
-    print('\nyour own: [[tasks]] source = "my_task.py:make_task", a function that returns '
-          "lrlab.tasks.UserTask(data, model=..., metrics=...) (README: Your model, your data)")
+    print('\nyour own: [[tasks]] source = "my_task.py:make_task", a function that returns '  # on stderr: stdout stays the table
+          "lrlab.tasks.UserTask(data, model=..., metrics=...) (README: Your model, your data)", file=sys.stderr)
     return 0
 
 
@@ -62,7 +62,7 @@ def _schedules(args: argparse.Namespace) -> int:
 
     print(describe_spaces(kind=args.kind) if args.space else describe_schedules(kind=args.kind))
     print('\nyour own: [[schedules]] source = "my_schedule.py:MyScheduler", any LRScheduler that takes '
-          "(optimizer, **args) (README: Your model, your data)")
+          "(optimizer, **args) (README: Your model, your data)", file=sys.stderr)  # stdout stays the table
     return 0
 
 
