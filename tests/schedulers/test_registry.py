@@ -102,3 +102,22 @@ def test_self_tuning_optimizer_trains_a_real_model(blobs):
         sched.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_prodigy_cosine_is_prodigy_annealed_over_the_run():
+    from prodigyopt import Prodigy
+
+    assert get_schedule("prodigy_cosine").kind == "optimizer"
+    opt = make_optimizer("prodigy_cosine", torch.nn.Linear(2, 1).parameters())
+    assert type(opt) is Prodigy and opt.param_groups[0]["lr"] == 1.0  # the package's default multiplier
+    sched = make_scheduler("prodigy_cosine", opt, total_steps=10)
+    rates = []
+    for _ in range(10):
+        opt.step()
+        sched.step()
+        rates.append(sched.get_last_lr()[0])
+    assert rates[4] == pytest.approx(0.5) and rates[-1] == pytest.approx(0.0, abs=1e-12)  # cosine from 1 to 0
+    assert type(make_scheduler("prodigy", make_optimizer("prodigy", torch.nn.Linear(2, 1).parameters()))) \
+        is torch_sched.ConstantLR  # plain prodigy keeps its constant schedule
+    with pytest.raises(ValueError, match="make_optimizer"):
+        make_scheduler("prodigy_cosine", sgd(), total_steps=10)

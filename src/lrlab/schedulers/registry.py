@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from torch.optim import Optimizer
@@ -79,16 +79,19 @@ def _adaptive(cls: type[LRScheduler]) -> Callable[..., LRScheduler]:
     return factory
 
 
-def _self_tuning(name: str) -> Callable[..., LRScheduler]:
+def _self_tuning(name: str, anneal: bool = False) -> Callable[..., LRScheduler]:
     def factory(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0) -> LRScheduler:
         if warmup_steps:
-            raise ValueError(f"schedule {name!r} is a self-tuning optimizer: its schedule is constant and "
-                             "takes no warmup_steps (give the optimizer its own, if it has one)")
+            raise ValueError(f"schedule {name!r} is a self-tuning optimizer: its schedule is "
+                             f"{'cosine' if anneal else 'constant'} and takes no warmup_steps (give the "
+                             "optimizer its own, if it has one)")
         cls = optimizer_class(name)
         if not isinstance(optimizer, cls):
             raise ValueError(
                 f"schedule {name!r} is the self-tuning optimizer {cls.__name__}: build it with "
                 f"make_optimizer({name!r}, params) and pass that optimizer (got {type(optimizer).__name__})")
+        if anneal:  # the optimizer finds the step size; cosine annealing shapes it over the run
+            return baselines.cosine(optimizer, total_steps=total_steps)
         # The optimizer finds its own step size; the schedule holds the rate constant.
         return ConstantLR(optimizer, factor=1.0, total_iters=0)
 
@@ -115,6 +118,12 @@ register("onecycle", "baseline", baselines.one_cycle, "one-cycle policy (torch O
 for _name, _info in OPTIMIZERS.items():
     if _info.self_tuning:
         register(_name, "optimizer", _self_tuning(_name), f"self-tuning optimizer {_info.cls} ({_info.package}), constant schedule", optimizer=_name)
+# Prodigy as its authors recommend running it (Mishchenko & Defazio 2024): the optimizer estimates the
+# step size, cosine annealing over the run shapes it. Its own optimizer name, so that a trial's
+# self-tuning entry builds Prodigy (make_optimizer("prodigy_cosine", ...)) and then this schedule.
+OPTIMIZERS.setdefault("prodigy_cosine", replace(OPTIMIZERS["prodigy"], name="prodigy_cosine"))
+register("prodigy_cosine", "optimizer", _self_tuning("prodigy_cosine", anneal=True),
+         "self-tuning optimizer Prodigy (prodigyopt) with cosine annealing over the run", optimizer="prodigy_cosine")
 
 
 def get_schedule(name: str) -> ScheduleInfo:
