@@ -17,6 +17,14 @@ CASES = {
     "curvature": {"interval": 2},
     "curvature-quadratic": {"interval": 3, "rate_rule": "quadratic_step"},
     "curvature-hessian": {"mode": "hessian", "hessian_interval": 3},
+    "composite": {"signal": "entropy", "rule": "threshold", "threshold": 0.2, "interval": 3, "patience": 2},
+    "composite-cosine-noise-raise": {"base": "cosine", "signal": "grad_noise", "history": 1, "interval": 3,
+                                     "up": 1.1, "max_factor": 2.0, "min_factor": 0.01},
+    "composite-val-or-loss": {"signal": "val_loss", "signal2": "loss_trend", "combine": "or", "history": 2,
+                              "direction": "cut_when_low", "interval": 3, "patience": 2},
+    "composite-linear-curvature-cv": {"base": "linear", "signal": "curvature", "signal2": "grad_cv",
+                                      "combine": "and", "rule": "threshold", "threshold": 0.01, "interval": 2,
+                                      "up": 1.2, "max_factor": 4.0, "direction": "cut_when_low"},
     "constant": {},
     "step": {"step_size": 7},
     "cosine": {},
@@ -37,7 +45,7 @@ def build(case: str):
     else:
         groups = [{"params": model[0].parameters(), "lr": 0.05}, {"params": model[2].parameters(), "lr": 0.02}]
         opt = torch.optim.SGD(groups, momentum=0.9)
-    sched = make_scheduler(name, opt, total_steps=TOTAL, warmup_steps=2 if name == "entropy" else 0, **CASES[case])
+    sched = make_scheduler(name, opt, total_steps=TOTAL, warmup_steps=2 if name in ("entropy", "composite") else 0, **CASES[case])
     return model, opt, sched
 
 
@@ -67,6 +75,8 @@ def test_resume_follows_the_uninterrupted_path(case):
     assert first.lrs + second.lrs == full.lrs
     for a, b in zip(model.parameters(), full.model.parameters(), strict=True):
         assert torch.equal(a, b)
-    if case.split("-")[0] in ("entropy", "performance", "gradvar", "curvature"):
+    if case.split("-")[0] in ("entropy", "performance", "gradvar", "curvature", "composite"):
         assert sched.adjustments == full.scheduler.adjustments
         assert len({tuple(lr) for lr in full.lrs}) > 1, "the case must exercise a changing rate"
+    if case.startswith("composite"):  # its base changes the rate anyway: the factor must change too
+        assert full.scheduler.adjustments, "the case must exercise the adaptive factor"

@@ -5,6 +5,7 @@ Usable with torch alone: the adaptive schedulers import nothing but :mod:`lrlab.
 
 from lrlab.schedulers.base import SIGNALS, AdaptiveLR, Decision
 from lrlab.schedulers.baselines import PlateauLR
+from lrlab.schedulers.composite import CompositeLR, CompositeRule, describe_idea
 from lrlab.schedulers.curvature import CurvatureLR, CurvatureRule
 from lrlab.schedulers.entropy import EntropyLR, EntropyRule
 from lrlab.schedulers.gradvar import GradVarLR, GradVarRule
@@ -18,6 +19,8 @@ __all__ = [
     "SCHEDULES",
     "SIGNALS",
     "AdaptiveLR",
+    "CompositeLR",
+    "CompositeRule",
     "CurvatureLR",
     "CurvatureRule",
     "Decision",
@@ -30,6 +33,7 @@ __all__ = [
     "PerformanceLR",
     "PerformanceRule",
     "PlateauLR",
+    "describe_idea",
     "get_schedule",
     "make_optimizer",
     "make_scheduler",

@@ -14,6 +14,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ConstantLR, LRScheduler
 
 from lrlab.schedulers import baselines
+from lrlab.schedulers.composite import CompositeLR
 from lrlab.schedulers.curvature import CurvatureLR
 from lrlab.schedulers.entropy import EntropyLR
 from lrlab.schedulers.gradvar import GradVarLR
@@ -103,6 +104,7 @@ register("performance", "adaptive", _adaptive(PerformanceLR), "validation perfor
 register("gradvar", "adaptive", _adaptive(GradVarLR), "gradient variability: down when it grows, up when it shrinks", needs=GradVarLR.needs)
 register("curvature", "adaptive", _adaptive(CurvatureLR), "loss curvature: rate = c / λ̂ (secant; mode='hessian' also needs loss_closure)", needs=frozenset({"grads"}))
 register("meta", "adaptive", _adaptive(MetaLR), "meta-learned: a pre-trained policy network picks a multiplier per evaluation, learning online (REINFORCE)", needs=MetaLR.needs)
+register("composite", "adaptive", _adaptive(CompositeLR), "the idea space: a base schedule (constant, cosine, linear) x a factor cut/raised by a rule on one or two signals (needs follow the signals)", needs=CompositeLR.needs)
 register("constant", "baseline", baselines.constant, "the initial rate throughout (torch ConstantLR)",
          space=baselines.SPACES["constant"])
 register("step", "baseline", baselines.step_decay, "x gamma every step_size steps (torch StepLR)",
