@@ -92,7 +92,8 @@ def test_schedules_space_prints_each_default_search_space():
     proc = lrlab("schedules", "--space", "--kind", "adaptive")
     assert proc.returncode == 0, proc.stderr
     assert "entropy" in proc.stdout and "threshold: [0.3, 0.9] when mode='absolute'" in proc.stdout
-    assert "constant" not in proc.stdout
+    names = [line.split()[0] for line in proc.stdout.splitlines()[1:] if line.strip()]
+    assert "composite" in names and "constant" not in names  # --kind adaptive: no baseline rows
 
 
 def test_tasks_lists_every_task_with_its_models_and_metrics():
