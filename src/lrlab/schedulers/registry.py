@@ -21,6 +21,13 @@ from lrlab.schedulers.gradvar import GradVarLR
 from lrlab.schedulers.meta import MetaLR
 from lrlab.schedulers.optimizers import OPTIMIZERS, optimizer_arguments, optimizer_class
 from lrlab.schedulers.performance import PerformanceLR
+from lrlab.schedulers.presets import (
+    Preset,
+    list_presets,
+    load_preset,
+    preset_arguments,
+    presets_dir,
+)
 from lrlab.schedulers.space import Dimension, describe_space
 
 Kind = Literal["adaptive", "baseline", "optimizer"]
@@ -129,9 +136,32 @@ register("prodigy_cosine", "optimizer", _self_tuning("prodigy_cosine", anneal=Tr
 
 
 def get_schedule(name: str) -> ScheduleInfo:
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; known: {sorted(SCHEDULES)}")
-    return SCHEDULES[name]
+    """The registered schedule ``name``, or a saved preset of that name (:mod:`lrlab.schedulers.presets`):
+    then its schedule's entry under the preset's name, building with the preset's arguments."""
+    if name in SCHEDULES:
+        return SCHEDULES[name]
+    preset = _preset(name)
+    info = SCHEDULES[preset.schedule]
+
+    def factory(optimizer: Optimizer, *, total_steps: int | None = None, warmup_steps: int = 0,
+                **kwargs: Any) -> LRScheduler:
+        args, warmup = preset_arguments(preset, kwargs, warmup_steps)
+        return info.factory(optimizer, total_steps=total_steps, warmup_steps=warmup, **args)
+
+    factory.__signature__ = inspect.signature(info.factory)  # type: ignore[attr-defined]
+    return replace(info, name=name, summary=f"preset of {preset.schedule}: {preset.summary}", factory=factory)
+
+
+def _preset(name: str) -> Preset:
+    """The saved preset ``name``; else the one-line error that lists what is known."""
+    presets = list_presets()
+    if name not in presets:
+        raise ValueError(f"unknown schedule {name!r}; known: {sorted(SCHEDULES)}; presets in {presets_dir()}: "
+                         f"{presets or 'none'}")
+    preset = load_preset(name)
+    if preset.schedule not in SCHEDULES or SCHEDULES[preset.schedule].kind == "optimizer":
+        raise ValueError(f"{preset.path}: schedule {preset.schedule!r} is not a registered schedule")
+    return preset
 
 
 def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None = None,
@@ -139,7 +169,10 @@ def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None =
     """Build schedule ``name`` on ``optimizer``.
 
     Args:
-        name: a key of :data:`SCHEDULES` (``lrlab schedules`` lists them).
+        name: a key of :data:`SCHEDULES` (``lrlab schedules`` lists them), or a saved preset
+            (:mod:`lrlab.schedulers.presets`: its schedule with its arguments, which ``kwargs``
+            override; its ``lr_scale`` is *not* applied: the optimizer's rate is yours to set,
+            e.g. ``lr = your_rate * load_preset(name).lr_scale``).
         optimizer: the optimizer to drive (for a self-tuning entry, one built by
             :func:`~lrlab.schedulers.optimizers.make_optimizer` with the same name).
         total_steps: optimizer steps in the run; required by step, cosine, linear and onecycle.
@@ -152,6 +185,10 @@ def make_scheduler(name: str, optimizer: Optimizer, *, total_steps: int | None =
         >>> sched = make_scheduler("cosine", opt, total_steps=100, warmup_steps=10)
         >>> sched = make_scheduler("entropy", opt, threshold=0.6)
     """
+    if name not in SCHEDULES:  # a saved preset: its schedule, its arguments under yours
+        preset = _preset(name)
+        args, warmup = preset_arguments(preset, kwargs, warmup_steps)
+        return make_scheduler(preset.schedule, optimizer, total_steps=total_steps, warmup_steps=warmup, **args)
     info = get_schedule(name)
     if not isinstance(warmup_steps, int) or warmup_steps < 0:
         raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
@@ -203,11 +240,27 @@ def needs_of(scheduler: LRScheduler) -> frozenset[str]:
     return frozenset(getattr(scheduler, "needs", frozenset()))
 
 
-def describe_schedules(kind: Kind | None = None) -> str:
-    """A plain-text table of the registry: name, kind, what it needs from the loop, summary."""
+def describe_schedules(kind: Kind | Literal["preset"] | None = None) -> str:
+    """A plain-text table of the registry: name, kind, what it needs from the loop, summary; then
+    the saved presets (kind ``preset``; a preset that cannot be read says why)."""
     rows = [("name", "kind", "needs", "what it does")]
     for info in sorted(SCHEDULES.values(), key=lambda i: (["adaptive", "baseline", "optimizer"].index(i.kind), i.name)):
         if kind is None or info.kind == kind:
             rows.append((info.name, info.kind, ",".join(sorted(info.needs)) or "-", info.summary))
+    for name in list_presets() if kind in (None, "preset") else []:
+        try:
+            preset = _preset(name)
+            rows.append((name, "preset", ",".join(sorted(_preset_needs(name))) or "-",
+                         f"{preset.schedule}: {preset.summary}"))
+        except (TypeError, ValueError) as error:
+            rows.append((name, "preset", "-", f"unreadable: {error}"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3] for r in rows)
+
+
+def _preset_needs(name: str) -> frozenset[str]:
+    """What preset ``name`` asks the loop for: its instance knows (the composite's follow its signals)."""
+    import torch
+
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    return needs_of(make_scheduler(name, optimizer, total_steps=1000))
