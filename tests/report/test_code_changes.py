@@ -44,8 +44,21 @@ def test_no_winner_proposes_no_change(analysis: dict):
     crafted["conclusion"]["winner"] = None
     text = render_markdown(code_changes(crafted))
     assert text.startswith("## Code Changes\n")
-    assert "no proposed schedule beat the best baseline significantly" in text.lower() and "**no change**" in text
+    assert "no proposed schedule beat the best baseline significantly" in text.lower()
+    assert "**no single change** for every task" in text
     assert "```" not in text
+
+
+def test_a_schedule_that_wins_one_task_and_loses_another_is_named_with_both(analysis: dict):
+    crafted = copy.deepcopy(analysis)
+    crafted["conclusion"]["winner"] = None
+    tasks = crafted["tasks"] + ["other-task"]
+    crafted["conclusion"]["verdicts"] = [
+        {"task": tasks[0], "proposed": "gradvar", "verdict": "better"},
+        {"task": tasks[1], "proposed": "gradvar", "verdict": "worse"}]
+    text = render_markdown(code_changes(crafted))
+    assert f"**gradvar** beat the best baseline on {tasks[0]} but was detectably worse on {tasks[1]}" in text
+    assert "**no single change**" in text and "use what the Verdict names" in text
 
 
 def test_winner_is_adopted_with_its_plan_arguments(with_winner: dict):

@@ -77,4 +77,4 @@ def test_a_study_that_has_not_run_yet_still_renders(tmp_path: Path):
     assert re.findall(r"^## (.+)$", text, flags=re.M)[-1] == "Missing Trials"
     assert text.count("| pending | - |") == 18
     assert "No trial of wine recorded an epoch: nothing to draw." in text
-    assert "**no change** is proposed" in text
+    assert "**no single change** for every task is proposed" in text

@@ -264,17 +264,37 @@ def _file(name: str, before: str, after: str) -> list[Block]:
             Paragraph("**Updated Code:**"), Code(after, "python")]
 
 
+def _no_change(analysis: dict[str, Any]) -> str:
+    """Why no single change is proposed, in words that agree with the Verdict's per-task choices: a
+    schedule that won on some task but lost on another is named with both, and each task keeps
+    what the Verdict recommends there (which may be that schedule, on its own tasks)."""
+    won: dict[str, list[str]] = {}
+    lost: dict[str, list[str]] = {}
+    for v in analysis["conclusion"]["verdicts"]:
+        if v["verdict"] in ("better", "worse"):
+            (won if v["verdict"] == "better" else lost).setdefault(v["proposed"], []).append(v["task"])
+    mixed = [f"**{name}** beat the best baseline on {', '.join(tasks)} but was detectably worse on "
+             f"{', '.join(lost[name])}" for name, tasks in won.items() if name in lost]
+    verdict = analysis.get("verdict")
+    if verdict is not None:
+        uses = [f"{e['task']}: {e['recommendation']['schedule']}" for e in verdict["tasks"] if e["recommendation"]]
+    else:
+        best = analysis["best_baseline"]
+        uses = [f"{t}: {best[t]['schedule']}" for t in analysis["tasks"] if t in best]
+    why = ("; ".join(mixed) + ". So **no" if mixed else
+           "No proposed schedule beat the best baseline significantly (validation primary metric, Holm-adjusted "
+           "paired t-test) on any task without losing significantly on another, so **no")
+    return (f"{why} single change** for every task is proposed here. Per task, use what the Verdict names "
+            f"({', '.join(uses) or 'none completed'}); its Conclusion gives the evidence.")
+
+
 def code_changes(analysis: dict[str, Any]) -> list[Block]:
     """The ``## Code Changes`` section."""
     blocks: list[Block] = [Heading(2, "Code Changes")]
     winner = analysis["conclusion"]["winner"]
     best = analysis["best_baseline"]
     if winner is None:
-        kept = ", ".join(f"{t}: {best[t]['schedule']}" for t in analysis["tasks"] if t in best) or "none completed"
-        blocks.append(Paragraph(
-            "No proposed schedule beat the best baseline significantly (validation primary metric, "
-            "Holm-adjusted paired t-test) on any task without losing significantly on another, so **no "
-            f"change** is proposed: keep each task's best baseline ({kept})."))
+        blocks.append(Paragraph(_no_change(analysis)))
         return blocks
     label = winner["schedule"]
     task = winner["tasks"][0]
