@@ -119,6 +119,28 @@ def _reproduce(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def _research_run(args: argparse.Namespace) -> int:
+    from lrlab.research.run import run_research
+
+    outcome = run_research(args.plan, args.out, budget=args.budget, executor=args.executor, workers=args.workers,
+                           address=args.address, device=args.device)
+    return outcome.exit_code
+
+
+def _research_summary(args: argparse.Namespace) -> int:
+    from lrlab.research.run import research_module
+
+    print(research_module("summary").summary_text(args.run))
+    return 0
+
+
+def _research_adopt(args: argparse.Namespace) -> int:
+    from lrlab.research.run import research_module
+
+    print(research_module("adopt").adopt(args.run, args.candidate, args.name))
+    return 0
+
+
 def _meta_train(args: argparse.Namespace) -> int:
     from lrlab.meta import meta_train_cli
 
@@ -199,6 +221,34 @@ def build_parser() -> argparse.ArgumentParser:
                            help="where trials run, as for lrlab run: local processes (default) or Ray tasks")
     reproduce.add_argument("--address", help="with --executor ray: the cluster's address, as for lrlab run")
     reproduce.set_defaults(func=_reproduce)
+
+    research = commands.add_parser(
+        "research", help="the automated research loop: search an idea space, confirm the best on held-out tasks")
+    research_commands = research.add_subparsers(dest="research_command", required=True)
+    research_run = research_commands.add_parser(
+        "run", help="search the idea space on the search tasks (Optuna), confirm the top K on held-out tasks "
+                    "against tuned baselines, write a report per idea and a summary (resumable)")
+    research_run.add_argument("plan", nargs="?", metavar="PLAN",
+                              help="research plan file, or a shipped one's name (default: research)")
+    research_run.add_argument("--out", help="run folder (default: runs/research/<plan name>/)")
+    research_run.add_argument("--budget", help="the search's budget instead of the plan's: candidates (40) or "
+                                               "wall clock (30m, 90s, 1.5h)")
+    research_run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    research_run.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where trials train")
+    research_run.add_argument("--executor", default="local", choices=["local", "ray"],
+                              help="local: worker processes (default); ray: Ray tasks (pip install 'lrlab[ray]')")
+    research_run.add_argument("--address", help="with --executor ray: the cluster's address, as for lrlab run")
+    research_run.set_defaults(func=_research_run)
+    research_summary = research_commands.add_parser("summary", help="every candidate of a research run, its search "
+                                                                    "value and the confirmed ones' held-out verdict")
+    research_summary.add_argument("run", help="research run folder")
+    research_summary.set_defaults(func=_research_summary)
+    research_adopt = research_commands.add_parser("adopt", help="write a candidate as a named preset that "
+                                                                "make_scheduler loads by name")
+    research_adopt.add_argument("run", help="research run folder")
+    research_adopt.add_argument("candidate", help="idea-1.. or a candidate's number")
+    research_adopt.add_argument("--name", help="the preset's name (default: from the run and the candidate)")
+    research_adopt.set_defaults(func=_research_adopt)
 
     meta = commands.add_parser("meta-train", help="meta-train MetaLR's policy over many short runs (resumable)")
     meta.add_argument("plan", help="plan file, or the name of a shipped plan (e.g. meta-train)")
