@@ -218,32 +218,9 @@ def _trainer_before(baseline: str, hp: dict[str, Any]) -> str:
         "trainer.train()"])
 
 
-def _trainer_after(name: str, args: dict[str, Any], hp: dict[str, Any]) -> str:
-    from lrlab.schedulers import get_schedule
-
-    optimizer_import, optimizer = _optimizer(hp)
-    keywords = {"warmup_steps": hp["warmup_steps"], **args} if hp.get("warmup_steps") else dict(args)
-    ours = "from lrlab.schedulers import make_scheduler"
-    if is_source(name):  # a user's own class: built as the study built it
-        loop = source_loop(name, args, hp)
-        ours = next(i for i in loop.imports if i.startswith("from ") and "lrlab" not in i)
-        return "\n".join([
-            "import math", "", optimizer_import, "from transformers import Trainer, TrainingArguments", "",
-            "from lrlab.integrations.hf import AdaptiveLRCallback", ours, "",
-            "training_args = TrainingArguments(", '    output_dir="out",', f"    num_train_epochs={hp.get('epochs', 10)},",
-            f"    per_device_train_batch_size={hp.get('batch_size', 64)},", '    eval_strategy="epoch",', ")",
-            f"optimizer = {optimizer}",
-            "batches = math.ceil(len(train_dataset) / training_args.per_device_train_batch_size)",
-            "total_steps = training_args.num_train_epochs * batches  # optimizer steps in the run (one device)",
-            *[line for line in loop.setup if line.startswith("scheduler =")],
-            "trainer = Trainer(", "    model=model,", "    args=training_args,", "    train_dataset=train_dataset,",
-            "    eval_dataset=eval_dataset,", "    optimizers=(optimizer, scheduler),",
-            "    callbacks=[AdaptiveLRCallback(scheduler)],  # feeds the scheduler what its needs declare", ")",
-            "trainer.train()"])
-    if get_schedule(name).kind == "optimizer":  # it is the optimizer; its schedule is constant
-        optimizer = _call("make_optimizer", [literal(name), "model.parameters()"], args)
-        ours, keywords = "from lrlab.schedulers import make_optimizer, make_scheduler", {}
-    needs = ", ".join(sorted(schedule_needs(name, args))) or "nothing"
+def _trainer_script(optimizer_import: str, ours: str, optimizer: str, scheduler: list[str], feeds: str,
+                    hp: dict[str, Any]) -> str:
+    """The Trainer snippet around the lines that build ``scheduler`` (one shape for every case)."""
     return "\n".join([
         "import math", "", optimizer_import, "from transformers import Trainer, TrainingArguments", "",
         "from lrlab.integrations.hf import AdaptiveLRCallback", ours, "",
@@ -252,11 +229,32 @@ def _trainer_after(name: str, args: dict[str, Any], hp: dict[str, Any]) -> str:
         f"optimizer = {optimizer}",
         "batches = math.ceil(len(train_dataset) / training_args.per_device_train_batch_size)",
         "total_steps = training_args.num_train_epochs * batches  # optimizer steps in the run (one device)",
-        _call("scheduler = make_scheduler", [literal(name), "optimizer", "total_steps=total_steps"], keywords),
+        *scheduler,
         "trainer = Trainer(", "    model=model,", "    args=training_args,", "    train_dataset=train_dataset,",
         "    eval_dataset=eval_dataset,", "    optimizers=(optimizer, scheduler),",
-        f"    callbacks=[AdaptiveLRCallback(scheduler)],  # feeds the scheduler what it needs: {needs}", ")",
+        f"    callbacks=[AdaptiveLRCallback(scheduler)],  # {feeds}", ")",
         "trainer.train()"])
+
+
+def _trainer_after(name: str, args: dict[str, Any], hp: dict[str, Any]) -> str:
+    from lrlab.schedulers import get_schedule
+
+    optimizer_import, optimizer = _optimizer(hp)
+    keywords = {"warmup_steps": hp["warmup_steps"], **args} if hp.get("warmup_steps") else dict(args)
+    if is_source(name):  # a user's own class: built as the study built it
+        loop = source_loop(name, args, hp)
+        ours = next(i for i in loop.imports if i.startswith("from ") and "lrlab" not in i)
+        built = [line for line in loop.setup if line.startswith("scheduler =")]
+        return _trainer_script(optimizer_import, ours, optimizer, built,
+                               "feeds the scheduler what its needs declare", hp)
+    ours = "from lrlab.schedulers import make_scheduler"
+    if get_schedule(name).kind == "optimizer":  # it is the optimizer; its schedule is constant
+        optimizer = _call("make_optimizer", [literal(name), "model.parameters()"], args)
+        ours, keywords = "from lrlab.schedulers import make_optimizer, make_scheduler", {}
+    needs = ", ".join(sorted(schedule_needs(name, args))) or "nothing"
+    built = [_call("scheduler = make_scheduler", [literal(name), "optimizer", "total_steps=total_steps"], keywords)]
+    return _trainer_script(optimizer_import, ours, optimizer, built,
+                           f"feeds the scheduler what it needs: {needs}", hp)
 
 
 def _file(name: str, before: str, after: str) -> list[Block]:
