@@ -38,6 +38,7 @@ Example:
     {'base': 'cosine', 'signal': 'loss_trend'}
     >>> list_presets()
     ['gentle-cosine']
+    >>> del os.environ["LRLAB_PRESETS"]
 """
 
 from __future__ import annotations
