@@ -1,9 +1,17 @@
-"""A real tiny research run folder, built once per session: a research plan (search on wine, held out
-breast_cancer, K = 1), a search store with its candidates table (complete, pruned, failed and
-unfinished ones), ideas.json, and the confirmation study run for real through the study layer."""
+"""Research run folders, built once per session.
+
+* ``tiny_run``: a real run of ``lrlab research run`` (:func:`lrlab.research.run.run_research`): a
+  search on wine (4 candidates, 2 epochs, median pruning), K = 1, confirmed on held-out
+  breast_cancer against tuned constant and cosine and the self-tuning optimizers, on 2 fresh seeds.
+* ``hand_run``: a run folder written by hand through the same stores (research.toml, the search
+  store's candidates table with a complete, a pruned, a failed and an unfinished candidate,
+  ideas.json), without a confirmation: the states a tiny real search does not reliably produce.
+  ``build_run(..., confirm=True)`` also runs its confirmation through the study layer.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -29,6 +37,7 @@ epochs = 2
 seeds = [0]
 batch = 2
 budget = { candidates = 5 }
+pruning = { pruner = "median", rungs = 2, eta = 2, startup = 1 }
 
 [[search.tasks]]
 name = "wine"
@@ -36,7 +45,8 @@ target = { metric = "accuracy", value = 0.9 }
 
 [confirm]
 k = 1
-seeds = [10, 11, 12]
+seeds = [10, 11]
+baselines = ["constant", "cosine"]
 tuning = { trials = 1, seeds = [100] }
 
 [[confirm.tasks]]
@@ -92,5 +102,30 @@ def build_run(run: Path, *, confirm: bool = True) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
-    """The research run folder, confirmation included (its trials run once per session)."""
-    return build_run(tmp_path_factory.mktemp("research") / "run")
+    """A real research run: search, confirmation and outputs, by ``run_research`` (once per session)."""
+    from lrlab.research.run import run_research
+
+    folder = tmp_path_factory.mktemp("research")
+    plan = folder / "tiny.toml"
+    plan.write_text(PLAN.replace("budget = { candidates = 5 }", "budget = { candidates = 4 }"), encoding="utf-8")
+    outcome = run_research(plan, folder / "run", workers=2, stream=io.StringIO())
+    assert outcome.exit_code == 0 and outcome.outputs, outcome
+    return folder / "run"
+
+
+@pytest.fixture(scope="session")
+def hand_run(tmp_path_factory) -> Path:
+    """A run folder with a candidate in every state and no confirmation (cheap: nothing trains)."""
+    return build_run(tmp_path_factory.mktemp("hand") / "run", confirm=False)
+
+
+def ideas_of(run: Path) -> list[dict]:
+    return json.loads((run / "ideas.json").read_text(encoding="utf-8"))
+
+
+def candidates_of(run: Path) -> list[Candidate]:
+    store = Store(run / "search" / STORE_NAME, readonly=True)
+    try:
+        return CandidateLog(store).all()
+    finally:
+        store.close()

@@ -1,5 +1,6 @@
-"""The research outputs on a real tiny run: one report per confirmed idea in the seeds' sections, the
-summary with every candidate and the goal, the performance profile — every number traced to the stores."""
+"""The research outputs on a real tiny run (lrlab research run): one report per confirmed idea in the
+seeds' sections, the summary with every candidate and the goal, the performance profile — every
+number traced to the stores; and a hand-written run folder with a candidate in every state."""
 
 from __future__ import annotations
 
@@ -22,14 +23,21 @@ from lrlab.schedulers.presets import PRESETS_ENV, list_presets
 from lrlab.study.plan import Plan
 from lrlab.study.store import Store
 
-from .conftest import IDEA_ARGS, build_run
+from .conftest import candidates_of, ideas_of
 
 SECTIONS = ["Idea", "Experiment Plan", "Results", "Benchmark Results", "Code Changes", "Conclusion"]
 
 
 @pytest.fixture(scope="module")
-def outputs(tiny_run: Path, tmp_path_factory) -> list[Path]:
+def outputs(tiny_run: Path) -> list[Path]:
     return write_outputs(tiny_run)
+
+
+@pytest.fixture(scope="module")
+def idea(tiny_run: Path) -> dict:
+    ideas = ideas_of(tiny_run)
+    assert [i["label"] for i in ideas] == ["idea-1"]
+    return ideas[0]
 
 
 def _evaluation(run: Path, schedule: str) -> list[dict]:
@@ -73,23 +81,31 @@ def test_the_idea_report_has_the_seed_sections_in_order(tiny_run: Path, outputs)
     assert text.startswith("# Experiment Report: idea-1 of research tiny-research\n")
 
 
-def test_idea_section_is_the_design_sentence_and_the_search_score(tiny_run: Path, outputs):
+def test_idea_section_is_the_design_sentence_and_the_search_score(tiny_run: Path, outputs, idea: dict):
+    from lrlab.report.formatting import num
     from lrlab.schedulers.composite import describe_idea
 
-    idea = _section((tiny_run / "reports" / "idea-1.md").read_text(encoding="utf-8"), "Idea")
-    assert describe_idea(IDEA_ARGS) in idea
-    assert "Search value **0.4**" in idea and "rank 1 of 2 complete candidates" in idea and "x1.5" in idea
-    assert "rung 1 (2 epochs): value 0.4" in idea
+    section = _section((tiny_run / "reports" / "idea-1.md").read_text(encoding="utf-8"), "Idea")
+    assert section.strip().split("\n\n")[0] == describe_idea(idea["args"]) + "."
+    row = next(c for c in candidates_of(tiny_run) if c.number == idea["candidate"])
+    complete = [c for c in candidates_of(tiny_run) if c.state == "complete"]
+    assert row.state == "complete" and row.value == idea["value"] == min(c.value for c in complete)
+    assert f"Search value **{num(row.value)}**" in section and f"of {len(complete)} complete candidates" in section
+    assert f"candidate #{row.number} of generation {row.generation}" in section
+    assert f"x{num(row.lr_scale)} each task's plan rate" in section
+    for rung in row.rungs:
+        assert f"rung {rung['rung']} (wine: {rung['epochs']['wine']} epochs): value {num(rung['value'])}" in section
 
 
 def test_experiment_plan_names_search_held_out_seeds_baselines_budget_and_k(tiny_run: Path, outputs):
     plan = _section((tiny_run / "reports" / "idea-1.md").read_text(encoding="utf-8"), "Experiment Plan")
     assert "wine (validation accuracy >= 0.9)" in plan and "seeds [0]" in plan
     assert "**Held-out tasks** (never seen by the search): breast_cancer" in plan
-    assert "**Fresh seeds**: [10, 11, 12]" in plan
-    assert "constant, cosine, linear, plateau" in plan and "prodigy_cosine, schedulefree_adamw" in plan
+    assert "**Fresh seeds**: [10, 11]" in plan
+    assert "tuned: constant, cosine;" in plan and "prodigy_cosine, schedulefree_adamw" in plan
     assert "**Tuning budget**: 1 configuration(s)" in plan and "**K = 1**, fixed in the plan before the search" in plan
-    assert "Considered: 5 candidate(s): 2 complete, 1 pruned, 1 failed, 1 asked." in plan
+    states = [c.state for c in candidates_of(tiny_run)]
+    assert f"Considered: {len(states)} candidate(s): {states.count('complete')} complete" in plan
 
 
 def test_results_are_the_stored_numbers_and_the_analysis_verdict(tiny_run: Path, outputs):
@@ -97,7 +113,7 @@ def test_results_are_the_stored_numbers_and_the_analysis_verdict(tiny_run: Path,
 
     results = _section((tiny_run / "reports" / "idea-1.md").read_text(encoding="utf-8"), "Results")
     trials = _evaluation(tiny_run, "idea-1")
-    assert len(trials) == 3 and all(t["status"] == "completed" for t in trials)
+    assert len(trials) == 2 and all(t["status"] == "completed" for t in trials)
     val = statistics.fmean(t["summary"]["final_val"]["accuracy"] for t in trials)
     test = statistics.fmean(t["test"]["accuracy"] for t in trials)
     analysis = analyze(tiny_run / "confirm")
@@ -105,7 +121,7 @@ def test_results_are_the_stored_numbers_and_the_analysis_verdict(tiny_run: Path,
     assert track["validation"]["breast_cancer"]["idea-1"]["accuracy"]["mean"] == pytest.approx(val)
     row = next(line for line in results.splitlines() if line.startswith("| **idea-1**"))
     assert row == (f"| **idea-1** | {mean_with_ci(track['validation']['breast_cancer']['idea-1']['accuracy'])} | "
-                   f"{mean_with_ci(track['results']['breast_cancer']['idea-1']['eval_accuracy'])} | 3/3 |")
+                   f"{mean_with_ci(track['results']['breast_cancer']['idea-1']['eval_accuracy'])} | 2/2 |")
     assert f"{val:.4g}"[:5] in row and f"{test:.4g}"[:5] in row
     cell = analysis["verdict"]["tasks"][0]["rows"][0]["tracks"]["tuned"]
     best = analysis["verdict"]["tasks"][0]["best_baseline"]["schedule"]
@@ -123,25 +139,34 @@ def test_benchmark_gives_each_seeds_epochs_to_target_against_cosine_and_self_tun
                              else "never" for t in sorted(trials, key=lambda t: t["seed"]))
         reached = sum(bool(t["summary"].get("reached_target")) for t in trials)
         name = f"**{schedule}**" if schedule == "idea-1" else schedule
-        assert f"| {name} | {_fmt(_median_epochs(tiny_run, schedule))} | {reached}/3 | {per_seed} |" in bench
+        assert f"| {name} | {_fmt(_median_epochs(tiny_run, schedule))} | {reached}/{len(trials)} | {per_seed} |" in bench
 
 
-def test_code_changes_call_builds_the_idea_and_the_plan_snippet_is_a_valid_schedule(tiny_run: Path, outputs):
+def test_code_changes_call_builds_the_idea_and_the_plan_snippet_is_a_valid_schedule(tiny_run: Path, outputs,
+                                                                                     idea: dict):
     code = _section((tiny_run / "reports" / "idea-1.md").read_text(encoding="utf-8"), "Code Changes")
+    args = {k: v for k, v in idea["args"].items() if v is not None}
     call = next(line for line in code.splitlines() if line.startswith("scheduler = make_scheduler("))
-    assert call == ('scheduler = make_scheduler("composite", optimizer, total_steps=total_steps, base="cosine", '
-                    'signal="loss_trend", rule="trend", history=2, down=0.7)')
-    optimizer = torch.optim.Adam([torch.zeros(2, requires_grad=True)], lr=0.015)
-    scheduler = eval(call.removeprefix("scheduler = "), {"make_scheduler": make_scheduler, "optimizer": optimizer,
+    seen = {}
+
+    def capture(name, optimizer, **kwargs):
+        seen.update(name=name, **kwargs)
+        return make_scheduler(name, optimizer, **kwargs)
+
+    optimizer = torch.optim.Adam([torch.zeros(2, requires_grad=True)], lr=0.01)
+    scheduler = eval(call.removeprefix("scheduler = "), {"make_scheduler": capture, "optimizer": optimizer,
                                                          "total_steps": 40})
-    assert isinstance(scheduler, CompositeLR) and scheduler.base == "cosine" and scheduler.signal_names == ("loss_trend",)
-    assert "scheduler.observe(loss=loss.item())" in code and "lr=0.015" in code
+    assert seen == {"name": "composite", "total_steps": 40, **args}  # exactly the idea's arguments
+    assert isinstance(scheduler, CompositeLR) and scheduler.base == args.get("base", "constant")
+    rate = float(f"{0.01 * idea['lr_scale']:.4g}")
+    assert f"lr={rate!r}" in code.replace(f"lr={rate:g}", f"lr={rate!r}")
+    assert "scheduler.step()" in code and ("scheduler.observe(" in code) == bool(scheduler.needs - {"grads"})
     snippet = code.split("```toml\n", 1)[1].split("```", 1)[0]
     entry = tomllib.loads(snippet)["schedules"][0]
-    assert entry == {"name": "composite", "label": "idea-1", "role": "proposed", "args": IDEA_ARGS}
+    assert entry == {"name": "composite", "label": "idea-1", "role": "proposed", "args": args}
     plan = Plan.model_validate({"name": "adopt", "seeds": [0, 1], "tasks": [{"name": "wine"}],
                                 "schedules": [entry, {"name": "cosine", "role": "baseline"}]})
-    assert plan.schedules[0].args == IDEA_ARGS
+    assert plan.schedules[0].args == args
     assert f"lrlab research adopt {tiny_run} idea-1 --name tiny-research-idea-1" in code
 
 
@@ -160,7 +185,7 @@ def test_summary_opens_with_the_verdict_and_the_goal_on_the_first_screen(tiny_ru
     assert re.findall(r"^## (.+)$", text, flags=re.M)[0] == "Verdict"
     assert re.search(r"goal (met by idea-1|not met):", first_screen)
     assert "idea-1 on breast_cancer (accuracy, tuned): " in first_screen
-    assert "5 candidate(s) considered: 2 complete, 1 pruned, 1 failed, 1 asked" in first_screen
+    assert re.search(r"^- \d+ candidate\(s\) considered: ", first_screen, flags=re.M)
 
 
 def test_the_goal_check_compares_the_stored_epochs_and_test_metric(tiny_run: Path, outputs):
@@ -176,29 +201,54 @@ def test_the_goal_check_compares_the_stored_epochs_and_test_metric(tiny_run: Pat
     assert f"{test_idea:.4g}"[:5] in goal and f"{test_prodigy:.4g}"[:5] in goal
 
 
-def test_summary_lists_every_candidate_by_value_with_why(tiny_run: Path, outputs):
-    table = _section((tiny_run / "summary.md").read_text(encoding="utf-8"), "Every candidate")
-    rows = [line for line in table.splitlines() if re.match(r"\| \d+ \| #", line)]
+def _candidate_rows(run: Path) -> list[str]:
+    table = _section((run / "summary.md").read_text(encoding="utf-8"), "Every candidate")
+    return [line for line in table.splitlines() if re.match(r"\| \d+ \| #", line)]
+
+
+def test_summary_lists_every_candidate_of_the_store_by_value(tiny_run: Path, outputs, idea: dict):
+    from lrlab.report.formatting import num
+
+    stored = candidates_of(tiny_run)
+    ranked = sorted(stored, key=lambda c: (c.value is None, c.value or 0.0, c.number))
+    rows = _candidate_rows(tiny_run)
+    assert [r.split(" | ")[1:6] for r in rows] == [[f"#{c.number}", str(c.generation), c.state, num(c.value),
+                                                     num(c.lr_scale)] for c in ranked]
+    confirmed = next(r for r in rows if r.split(" | ")[1] == f"#{idea['candidate']}")
+    assert "**idea-1**: breast_cancer: " in confirmed
+    for row, c in zip(rows, ranked, strict=True):
+        if c.state == "pruned":
+            assert "pruned after rung 0 (wine: 1 epochs, value" in row
+        elif c.number != idea["candidate"]:
+            assert "not confirmed (not in the top K)" in row
+
+
+def test_summary_lists_pruned_failed_and_unfinished_candidates_with_why(hand_run: Path):
+    write_outputs(hand_run)
+    rows = _candidate_rows(hand_run)
     assert [r.split(" | ")[1] for r in rows] == ["#0", "#1", "#2", "#3", "#4"]  # 0.4, 0.9, 1.5, then no value
     assert [r.split(" | ")[3] for r in rows] == ["complete", "complete", "pruned", "failed", "asked"]
-    assert "**idea-1**: breast_cancer: " in rows[0]
+    assert "**idea-1**: confirmation not run yet" in rows[0]
     assert "not confirmed (not in the top K)" in rows[1]
     assert "pruned after rung 0 (1 epochs, value 1.5)" in rows[2]
     assert "failed: RuntimeError: the trial raised" in rows[3] and "Traceback" not in rows[3]
     assert "unfinished (asked)" in rows[4]
     assert "on a linear base" in rows[2]  # every candidate's idea in a sentence
+    text = (hand_run / "summary.md").read_text(encoding="utf-8")
+    assert "- 5 candidate(s) considered: 2 complete, 1 pruned, 1 failed, 1 asked" in text
+    assert "`chosen`: [0]" in text and "`seconds`: 12.5" in text  # the search's facts from its store
 
 
 def test_the_profile_is_linked_and_its_times_are_the_stored_medians(tiny_run: Path, outputs):
     section = _section((tiny_run / "summary.md").read_text(encoding="utf-8"), "Performance profile")
     assert "![performance profile over the held-out tasks](reports/performance_profile.png)" in section
-    for schedule in ("idea-1", "constant", "cosine", "linear", "plateau", "prodigy_cosine", "schedulefree_adamw"):
+    for schedule in ("idea-1", "constant", "cosine", "prodigy_cosine", "schedulefree_adamw"):
         assert f"| {schedule} | {_fmt(_median_epochs(tiny_run, schedule))} |" in section
 
 
-def test_search_facts_and_files_are_listed(tiny_run: Path, outputs):
+def test_search_facts_and_files_are_listed(tiny_run: Path, outputs, idea: dict):
     text = (tiny_run / "summary.md").read_text(encoding="utf-8")
-    assert "`chosen`: [0]" in text and "`seconds`: 12.5" in text
+    assert f"`chosen`: [{idea['candidate']}]" in text
     assert "[`reports/idea-1.md`](reports/idea-1.md)" in text
 
 
@@ -214,7 +264,7 @@ def test_summary_text_for_the_terminal(tiny_run: Path, outputs):
     assert lines[0] == f"research tiny-research ({tiny_run})"
     assert re.match(r"goal (met by idea-1|not met): ", lines[1])
     assert any(line.startswith("idea-1 on breast_cancer (accuracy, tuned): ") for line in lines)
-    assert "5 candidate(s) considered: 2 complete, 1 pruned, 1 failed, 1 asked" in lines
+    assert any(re.match(r"\d+ candidate\(s\) considered: \d+ complete", line) for line in lines)
     assert f"report: {tiny_run / 'summary.md'}" in lines and f"report: {tiny_run / 'reports' / 'idea-1.md'}" in lines
 
 
@@ -225,28 +275,27 @@ def test_outputs_adopt_nothing(tiny_run: Path, outputs, tmp_path, monkeypatch):
     assert list_presets() == []
 
 
-def test_a_run_without_confirmation_yet_gets_a_summary_of_its_candidates(tmp_path: Path):
-    run = build_run(tmp_path / "run", confirm=False)
-    assert write_outputs(run) == [run / "summary.md"]
-    text = (run / "summary.md").read_text(encoding="utf-8")
+def test_a_run_without_confirmation_yet_gets_a_summary_of_its_candidates(hand_run: Path):
+    assert write_outputs(hand_run) == [hand_run / "summary.md"]
+    text = (hand_run / "summary.md").read_text(encoding="utf-8")
     assert "no held-out results yet: the confirmation has not run" in text
     assert "goal: not checked yet (no confirmation results)" in text
-    assert "**idea-1**: confirmation not run yet" in text
-    assert "no held-out results yet" in summary_text(run)
+    assert not (hand_run / "reports").exists()
+    assert "no held-out results yet" in summary_text(hand_run)
 
 
-def test_folders_that_are_no_research_run_are_refused_in_one_line(tmp_path: Path, tiny_run: Path):
+def test_folders_that_are_no_research_run_are_refused_in_one_line(tmp_path: Path, hand_run: Path):
     with pytest.raises(ResearchRunError, match=r"no such research run folder$"):
         read_run(tmp_path / "missing")
     with pytest.raises(ResearchRunError, match=r"not a research run folder \(no research.toml"):
         write_outputs(tmp_path)
     partial = tmp_path / "partial"
     partial.mkdir()
-    shutil.copy(tiny_run / "research.toml", partial / "research.toml")
+    shutil.copy(hand_run / "research.toml", partial / "research.toml")
     with pytest.raises(ResearchRunError, match="the search has not started"):
         summary_text(partial)
     (partial / "search").mkdir()
-    shutil.copytree(tiny_run / "search", partial / "search", dirs_exist_ok=True)
+    shutil.copytree(hand_run / "search", partial / "search", dirs_exist_ok=True)
     (partial / "ideas.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ResearchRunError, match="ideas.json: not a list of confirmed ideas"):
         read_run(partial)

@@ -126,6 +126,13 @@ def read_run(run_dir: str | Path, *, analysis: bool = True) -> Findings:
     return findings
 
 
+def rung_epochs(epochs: Any) -> str:
+    """A rung's epochs as the candidates table keeps them (per search task, or one number): ``wine: 1 epochs``."""
+    if isinstance(epochs, dict):
+        return ", ".join(f"{task}: {n}" for task, n in epochs.items()) + " epochs"
+    return f"{epochs} epochs"
+
+
 def _json_or_text(value: str) -> Any:
     try:
         return json.loads(value)

@@ -38,6 +38,7 @@ from lrlab.research.findings import (
     epochs_to_target,
     goal_check,
     read_run,
+    rung_epochs,
     verdict_cells,
 )
 from lrlab.research.objective import describe as describe_objective
@@ -114,7 +115,7 @@ def _idea(findings: Findings, idea: Idea) -> list[Block]:
         + f", with the rate at x{num(idea.lr_scale)} each task's plan rate. The value is the "
         f"{describe_objective(plan.search.final_weight)}.")]
     if row is not None and row.rungs:
-        blocks.append(Bullets(tuple(f"rung {r.get('rung')} ({r.get('epochs')} epochs): value {num(r.get('value'))}"
+        blocks.append(Bullets(tuple(f"rung {r.get('rung')} ({rung_epochs(r.get('epochs'))}): value {num(r.get('value'))}"
                                     + (" (pruned here)" if r.get("pruned") else "") for r in row.rungs)))
     blocks.append(Paragraph(f"Arguments of `{plan.schedule}`: " + ", ".join(f"`{k} = {toml_value(v)}`"
                                                                            for k, v in idea.args.items() if v is not None)

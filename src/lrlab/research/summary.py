@@ -24,6 +24,7 @@ from lrlab.research.findings import (
     epochs_to_target,
     goal_check,
     read_run,
+    rung_epochs,
     verdict_cells,
 )
 from lrlab.research.objective import describe as describe_objective
@@ -98,7 +99,7 @@ def _sentence(findings: Findings, args: dict[str, Any]) -> str:
 def _why(candidate: Any) -> str:
     if candidate.state == "pruned":
         rung = next((r for r in reversed(candidate.rungs) if r.get("pruned")), candidate.rungs[-1] if candidate.rungs else None)
-        return (f"pruned after rung {rung.get('rung')} ({rung.get('epochs')} epochs, value {num(rung.get('value'))})"
+        return (f"pruned after rung {rung.get('rung')} ({rung_epochs(rung.get('epochs'))}, value {num(rung.get('value'))})"
                 if rung else "pruned")
     if candidate.state == "failed":
         return "failed: " + ((candidate.error or "no error recorded").strip().splitlines() or ["?"])[0]

@@ -175,7 +175,7 @@ def save_preset(name: str, schedule: str, args: Mapping[str, Any], *, lr_scale: 
     _check_builds(name, schedule, kept)
     path = preset_path(name)
     if path.exists() and not overwrite:
-        raise PresetError(f"preset {name!r} exists ({path}); pass overwrite=True (--overwrite) to replace it")
+        raise PresetError(f"preset {name!r} exists ({path}); choose another name, or replace it (overwrite=True)")
     provenance.setdefault("date", datetime.datetime.now(datetime.UTC).date().isoformat())
     text = _render(name, schedule, kept, lr_scale, provenance)
     try:

@@ -1,6 +1,8 @@
 """One registry: every schedule by name, for plans, the CLI and the callbacks.
 
-Adding a schedule is one file and one :func:`register` line.
+Adding a schedule is one file and one :func:`register` line. A name that is not registered may be a
+saved preset (:mod:`lrlab.schedulers.presets`): a registered schedule with fixed arguments, which
+:func:`make_scheduler` and :func:`get_schedule` resolve by name.
 """
 
 from __future__ import annotations
