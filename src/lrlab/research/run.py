@@ -67,6 +67,7 @@ class ResearchOutcome:
     outputs: list[Path] = field(default_factory=list)
     search_seconds: float = 0.0
     confirm_seconds: float = 0.0
+    nothing_confirmed: bool = False  # no candidate completed: the search's candidates failed or were pruned
 
     @property
     def exit_code(self) -> int:
@@ -78,7 +79,7 @@ class ResearchOutcome:
             return self.confirm.exit_code
         if self.search is not None and self.search.retry:
             return ENVIRONMENT
-        if self.search is not None and self.search.counts.get("failed"):
+        if self.nothing_confirmed or (self.search is not None and self.search.counts.get("failed")):
             return TRIALS_FAILED
         return OK
 
@@ -92,6 +93,24 @@ def research_hash(plan: ResearchPlan, base: Path) -> str:
     sources = {ref: s.sha256 for ref, s in search.sources().items()}
     sources.update({t.key: t.resolved_source.sha256 for t in plan.confirm.tasks if t.resolved_source})
     return plan.hash_with(idea_space(plan).as_dict(), sources)
+
+
+def plan_copy(plan: ResearchPlan, path: Path, base: Path, folder: Path) -> str:
+    """``research.toml``: the plan's text as given; where it names a user's file (``source =``) by a
+    relative path, the plan rewritten with that path relative to the run folder, so that the copy
+    reads from there."""
+    text = path.read_text(encoding="utf-8")
+    tasks = [*plan.search.tasks, *plan.confirm.tasks]
+    if not any(t.source is not None and t.source.rpartition(":")[0].endswith(".py") for t in tasks):
+        return text
+    from lrlab.report.plan_toml import dump_plan
+    from lrlab.research.plan import _entry
+
+    data = plan.model_dump(mode="json", exclude_none=True)
+    data["search"]["tasks"] = [_entry(t, base, folder) for t in plan.search.tasks]
+    data["confirm"]["tasks"] = [_entry(t, base, folder) for t in plan.confirm.tasks]
+    return (f"# {path.name} as lrlab research run read it, its sources' paths relative to this folder\n"
+            + dump_plan(data))
 
 
 def _check_folder(out: Path, digest: str) -> None:
@@ -136,14 +155,18 @@ def run_research(plan_path: str | Path | None = None, out: str | Path | None = N
         outcome = ResearchOutcome(folder)
         copy = folder / PLAN_NAME
         if not copy.exists():
-            write_atomic(copy, path.read_bytes())
+            write_atomic(copy, plan_copy(plan, path, base, folder).encode())
         ideas_path = folder / IDEAS_NAME
         if not ideas_path.exists() and not _search(plan, base, folder, digest, search_budget, outcome, executor,
                                                    workers, address, device, stream):
             return outcome
         outcome.ideas = read_ideas(ideas_path)
         if not outcome.ideas:
-            raise ResearchPlanError(f"{folder}: no candidate completed the search: nothing to confirm")
+            print("no candidate completed the search: nothing to confirm (`lrlab research summary "
+                  f"{folder}` lists every candidate and why it failed)", file=stream)
+            outcome.nothing_confirmed = True
+            outcome.outputs = write_outputs(folder, stream)
+            return outcome
         for idea in outcome.ideas:
             print(f"{idea['label']} (candidate {idea['candidate']}, search value {idea['value']:.4g}): "
                   f"{idea['idea']}", file=stream)

@@ -110,6 +110,12 @@ class _Replay:
         return self.params[name]
 
 
+def step(rung: int) -> int:
+    """Optuna's step of a rung: 1, 2, ... (successive halving's first rung is at step
+    ``min_resource`` = 1)."""
+    return rung + 1
+
+
 def _round(value: float) -> float:
     return float(f"{value:.4g}")
 
@@ -144,7 +150,7 @@ class Search:
                 continue
             replay = _Replay(candidate.params)
             self.space.suggest(replay)
-            intermediate = {r["rung"]: r["value"] for r in candidate.rungs if r.get("value") is not None}
+            intermediate = {step(r["rung"]): r["value"] for r in candidate.rungs if r.get("value") is not None}
             state = OPTUNA_STATES[candidate.state]
             self.study.add_trial(optuna.trial.create_trial(
                 state=state, value=candidate.value if state == TrialState.COMPLETE else None,
@@ -203,17 +209,17 @@ class Search:
             ended = self.store.ended()
             if any(s.trial_id not in ended for s in every):  # not run: stopped from outside
                 return False
-            survivors = []
-            for c in alive:
-                if self._score(c, specs[c.number], ended, rung, last=rung == count - 1):
-                    survivors.append(c)
-            alive = survivors
+            # Every candidate's value on this rung is reported before the pruner judges any of them,
+            # so that the judgement does not depend on the order within the generation.
+            scored = [c for c in alive if self._score(c, specs[c.number], ended, rung)]
+            alive = [c for c in scored if self._decide(c, rung, last=rung == count - 1)]
             if not alive:
                 break
         return True
 
-    def _score(self, c: Candidate, specs: list[TrialSpec], ended: dict[str, Any], rung: int, last: bool) -> bool:
-        """Score candidate ``c`` on ``rung`` and tell Optuna what became of it; True if it goes on."""
+    def _score(self, c: Candidate, specs: list[TrialSpec], ended: dict[str, Any], rung: int) -> bool:
+        """Score candidate ``c`` on ``rung`` and report it to Optuna; False (and told failed) if a
+        trial of it failed."""
         trial = self.trials[c.number]
         failed = [s for s in specs if ended[s.trial_id][0] == "failed"]
         if failed:
@@ -230,22 +236,24 @@ class Search:
             scores.append(trial_score(status, summary, asdict(s.target), s.epochs))
         value = candidate_value(scores, self.plan.search.final_weight)
         epochs = {task: rungs[rung] for task, rungs in self.rungs.items()}
-        entry = {"rung": rung, "epochs": epochs, "value": value, "pruned": False}
-        c.rungs = [r for r in c.rungs if r["rung"] != rung] + [entry]
-        trial.report(value, rung)
+        c.rungs = [r for r in c.rungs if r["rung"] != rung] + [{"rung": rung, "epochs": epochs, "value": value,
+                                                               "pruned": False}]
+        trial.report(value, step(rung))
+        return True
+
+    def _decide(self, c: Candidate, rung: int, last: bool) -> bool:
+        """After ``rung``: complete (the last rung), pruned, or on to the next rung; True if it goes on."""
+        trial = self.trials[c.number]
+        value = c.rungs[-1]["value"]
         if last:
             c.state, c.value = "complete", value
             self.study.tell(trial, value)
-            self.log.save(c)
-            return True
-        if trial.should_prune():
-            entry["pruned"] = True
+        elif trial.should_prune():
+            c.rungs[-1]["pruned"] = True
             c.state = "pruned"
             self.study.tell(trial, state=TrialState.PRUNED)
-            self.log.save(c)
-            return False
         self.log.save(c)
-        return True
+        return c.state == "running"
 
     # -- the whole search ---------------------------------------------------------------------
     def seconds(self) -> float:
