@@ -165,3 +165,12 @@ def test_lrlab_schedules_lists_presets_under_their_own_kind(folder: Path):
     assert rows["broken"].split()[1] == "preset" and "unreadable" in rows["broken"]
     assert "gentle" not in describe_schedules(kind="adaptive")
     assert [r.split()[0] for r in describe_schedules(kind="preset").splitlines()[1:]] == ["broken", "gentle"]
+
+
+def test_the_schedules_command_prints_presets(capsys):
+    from lrlab.cli import main
+
+    save_preset("gentle", "composite", ARGS, idea="on a cosine base, cut when it rises")
+    assert main(["schedules"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["gentle", "preset", "loss", "composite:", "on", "a", "cosine", "base,", "cut", "when", "it", "rises"] in rows
