@@ -236,7 +236,7 @@ def test_summary_lists_pruned_failed_and_unfinished_candidates_with_why(hand_run
     assert "on a linear base" in rows[2]  # every candidate's idea in a sentence
     text = (hand_run / "summary.md").read_text(encoding="utf-8")
     assert "- 5 candidate(s) considered: 2 complete, 1 pruned, 1 failed, 1 asked" in text
-    assert "`chosen`: [0]" in text and "`seconds`: 12.5" in text  # the search's facts from its store
+    assert "`chosen`: `[0]`" in text and "`seconds`: 12.5" in text  # the search's facts from its store
 
 
 def test_the_profile_is_linked_and_its_times_are_the_stored_medians(tiny_run: Path, outputs):
@@ -248,7 +248,7 @@ def test_the_profile_is_linked_and_its_times_are_the_stored_medians(tiny_run: Pa
 
 def test_search_facts_and_files_are_listed(tiny_run: Path, outputs, idea: dict):
     text = (tiny_run / "summary.md").read_text(encoding="utf-8")
-    assert f"`chosen`: [{idea['candidate']}]" in text
+    assert f"`chosen`: `[{idea['candidate']}]`" in text
     assert "[`reports/idea-1.md`](reports/idea-1.md)" in text
 
 

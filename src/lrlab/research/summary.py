@@ -9,6 +9,7 @@ wins and losses alike. The verdict comes first.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -127,12 +128,21 @@ def summary_blocks(findings: Findings, profile: Path | None) -> list[Block]:
         blocks += _profile(findings, profile)
     if findings.meta:
         blocks += [Heading(2, "Search facts"), Paragraph("As the search recorded them in its store:"),
-                   Bullets(tuple(f"`{k}`: {v}" for k, v in findings.meta.items()))]
+                   Bullets(tuple(f"`{k}`: {_fact(v)}" for k, v in findings.meta.items()))]
     files = [f"`{CONFIRM_DIR}/report.md`: the confirmation study's full report"]
     files += [f"[`{REPORTS_DIR}/{i.label}.md`]({REPORTS_DIR}/{i.label}.md): {i.label}'s report" for i in findings.ideas
               if analysis is not None and i.label in analysis["proposed"]]
     blocks += [Heading(2, "Files"), Bullets(tuple(files))]
     return blocks
+
+
+def _fact(value: Any) -> str:
+    """A search fact as written: numbers as the report writes them, strings as they are, the rest as JSON."""
+    if isinstance(value, float):
+        return num(value)
+    if isinstance(value, str | int | bool):
+        return str(value)
+    return f"`{json.dumps(value, sort_keys=True)}`"
 
 
 def _goal(findings: Findings) -> list[Block]:
