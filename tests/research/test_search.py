@@ -47,6 +47,7 @@ def make_task() -> UserTask:
 
 
 def search(text: str, folder: Path, budget: SearchBudget | None = None) -> tuple[Search, object]:
+    folder.mkdir(parents=True, exist_ok=True)
     plan = parse_research_plan(text, str(folder / "plan.toml"), base=folder)
     search_plan = plan.search_plan(folder)
     store = Store(folder / "search" / STORE_NAME)
@@ -111,3 +112,17 @@ def test_candidates_whose_code_raises_are_failed_with_the_error_and_never_scored
     assert json.loads((tmp_path / "run" / "ideas.json").read_text()) == []
     assert not (tmp_path / "run" / "confirm").exists()
     assert "no candidate completed the search" in stream.getvalue()
+
+
+def test_a_search_continued_from_its_table_asks_what_an_uninterrupted_one_asks(tmp_path: Path):
+    # Candidates 4 and 5 come from TPE's model of 0-3 (the first 4 are its random start-up): once
+    # from the Optuna study that told 0-3, once from one rebuilt from the candidates table.
+    whole, _ = search(RESEARCH, tmp_path / "whole", SearchBudget(candidates=6))
+    expected = [c.as_dict() for c in CandidateLog(whole.store).all()]
+    whole.store.close()
+    first, _ = search(RESEARCH, tmp_path / "parts", SearchBudget(candidates=4))
+    first.store.close()
+    second, outcome = search(RESEARCH, tmp_path / "parts", SearchBudget(candidates=6))
+    assert outcome.ended and [c.as_dict() for c in CandidateLog(second.store).all()] == expected
+    assert [t.user_attrs["candidate"] for t in second.study.get_trials(deepcopy=False)] == [0, 1, 2, 3, 4, 5]
+    second.store.close()

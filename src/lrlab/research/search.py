@@ -155,7 +155,8 @@ class Search:
             self.study.add_trial(optuna.trial.create_trial(
                 state=state, value=candidate.value if state == TrialState.COMPLETE else None,
                 params=candidate.params, distributions=replay.distributions,
-                intermediate_values=intermediate, user_attrs={"candidate": candidate.number}))
+                intermediate_values=intermediate, user_attrs={"candidate": candidate.number},
+                system_attrs=self.log.get(f"system_attrs.{candidate.number}", {})))
         return untold
 
     # -- asking -------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ class Search:
             first = failed[0]
             c.state, c.value = "failed", None
             c.error = f"{first.task_label} / seed {first.seed}: {errors.get(first.trial_id) or 'failed'}"
-            self.study.tell(trial, state=TrialState.FAIL)
+            self._tell(trial, state=TrialState.FAIL)
             self.log.save(c)
             return False
         scores = []
@@ -241,17 +242,26 @@ class Search:
         trial.report(value, step(rung))
         return True
 
+    def _tell(self, trial: optuna.Trial, value: float | None = None, state: TrialState | None = None) -> None:
+        """Tell Optuna, and keep what its sampler wrote on the trial (CMA-ES keeps its search
+        distribution there) so that a rebuilt study has it too; written before the candidate's
+        told state, so a kill in between leaves the candidate to be asked again."""
+        self.study.tell(trial, value, state=state)
+        attrs = next(t for t in self.study.get_trials(deepcopy=False) if t.number == trial.number).system_attrs
+        if attrs:
+            self.log.put(**{f"system_attrs.{trial.user_attrs['candidate']}": attrs})
+
     def _decide(self, c: Candidate, rung: int, last: bool) -> bool:
         """After ``rung``: complete (the last rung), pruned, or on to the next rung; True if it goes on."""
         trial = self.trials[c.number]
         value = c.rungs[-1]["value"]
         if last:
             c.state, c.value = "complete", value
-            self.study.tell(trial, value)
+            self._tell(trial, value)
         elif trial.should_prune():
             c.rungs[-1]["pruned"] = True
             c.state = "pruned"
-            self.study.tell(trial, state=TrialState.PRUNED)
+            self._tell(trial, state=TrialState.PRUNED)
         self.log.save(c)
         return c.state == "running"
 
