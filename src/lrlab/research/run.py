@@ -157,6 +157,9 @@ def run_research(plan_path: str | Path | None = None, out: str | Path | None = N
         if not copy.exists():
             write_atomic(copy, plan_copy(plan, path, base, folder).encode())
         ideas_path = folder / IDEAS_NAME
+        if ideas_path.exists() and budget is not None:
+            print(f"--budget {budget}: the search has ended and chose its ideas ({ideas_path}); it does not "
+                  "search again", file=stream)
         if not ideas_path.exists() and not _search(plan, base, folder, digest, search_budget, outcome, executor,
                                                    workers, address, device, stream):
             return outcome
