@@ -4,12 +4,12 @@ The run folder (one writer at a time: :mod:`lrlab.study.lock`, held for the whol
 
     <out>/
       research.toml     the research plan as given (a copy; written once)
-      search/           the search, a study-like folder: store.sqlite (trials, epochs, ... and the
+      search/           the search, a study-like folder: study.sqlite (trials, epochs, ... and the
                         candidates table, :mod:`lrlab.research.candidates`), trials/ (checkpoints)
       ideas.json        the K chosen, written once when the search has ended: a list of
                         {label (idea-1..), candidate (its number), args, lr_scale, idea (a
                         sentence), value (its search value)}
-      confirm/          the confirmation study: plan.toml, store.sqlite, trials/, report.md ...
+      confirm/          the confirmation study: plan.toml, study.sqlite, trials/, report.md ...
       ...               what lrlab.research.report.write_outputs writes (one report per idea,
                         summary.md)
 
