@@ -215,3 +215,29 @@ def test_trial_score_reads_what_the_store_keeps(finished: Path):
     score = trial_score(trial["status"], trial["summary"], trial["spec"]["target"], trial["spec"]["epochs"])
     assert score is not None and 0 < score.time <= 2 and -1 <= score.ending <= 1
     assert asdict(score).keys() == {"time", "ending"}
+
+
+def test_sigterm_mid_search_stops_cleanly_with_143_and_leaves_every_asked_candidate(plan_file: Path, tmp_path: Path):
+    run = tmp_path / "terminated"
+    command = [sys.executable, "-m", "lrlab.cli", "research", "run", str(plan_file), "--out", str(run),
+               "--workers", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if (run / "search" / STORE_NAME).exists() and search_trials_safe(run):
+            break
+    assert proc.poll() is None, "the research ended before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert rows(run) and not (run / "ideas.json").exists()
+
+
+def search_trials_safe(run: Path) -> bool:
+    """Whether some search trial has ended (False while the store is being made)."""
+    try:
+        return any(t["status"] == "completed" for t in search_trials(run).values())
+    except Exception:
+        return False
