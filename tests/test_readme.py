@@ -44,6 +44,7 @@ def test_the_other_python_examples_run(index, tmp_path, monkeypatch):
         if f"import {module}" in example or f"from {module}" in example:
             pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # examples may write output folders
+    monkeypatch.setenv("LRLAB_PRESETS", str(tmp_path / "presets"))  # and presets, not into the home folder
     write_files(tmp_path)  # and read the README's user files
     exec(compile(example, f"README.md example {index}", "exec"), {"__name__": "readme_example"})  # noqa: S102
 

@@ -60,6 +60,9 @@ def _data_fetch(args: argparse.Namespace) -> int:
 def _schedules(args: argparse.Namespace) -> int:
     from lrlab.schedulers.registry import describe_schedules, describe_spaces
 
+    if args.space and args.kind == "preset":
+        raise ValueError("--space lists what [tuning] tunes in a registered schedule; a preset's arguments "
+                         "are fixed (lrlab schedules --kind preset shows them by name)")
     print(describe_spaces(kind=args.kind) if args.space else describe_schedules(kind=args.kind))
     print('\nyour own: [[schedules]] source = "my_schedule.py:MyScheduler", any LRScheduler that takes '
           "(optimizer, **args) (README: Your model, your data)", file=sys.stderr)  # stdout stays the table
@@ -137,7 +140,7 @@ def _research_summary(args: argparse.Namespace) -> int:
 def _research_adopt(args: argparse.Namespace) -> int:
     from lrlab.research.run import research_module
 
-    print(research_module("adopt").adopt(args.run, args.candidate, args.name))
+    print(research_module("adopt").adopt(args.run, args.candidate, args.name, overwrite=args.overwrite))
     return 0
 
 
@@ -156,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lrlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     schedules = commands.add_parser("schedules", help="list every schedule by name, with what it needs")
-    schedules.add_argument("--kind", choices=["adaptive", "baseline", "optimizer"], help="only this kind")
+    schedules.add_argument("--kind", choices=["adaptive", "baseline", "optimizer", "preset"],
+                           help="only this kind (preset: the saved presets, e.g. from lrlab research adopt)")
     schedules.add_argument("--space", action="store_true",
                            help="each schedule's default tuning search space (what [tuning] tunes besides the rate)")
     schedules.set_defaults(func=_schedules)
@@ -248,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     research_adopt.add_argument("run", help="research run folder")
     research_adopt.add_argument("candidate", help="idea-1.. or a candidate's number")
     research_adopt.add_argument("--name", help="the preset's name (default: from the run and the candidate)")
+    research_adopt.add_argument("--overwrite", action="store_true", help="replace a preset of that name")
     research_adopt.set_defaults(func=_research_adopt)
 
     meta = commands.add_parser("meta-train", help="meta-train MetaLR's policy over many short runs (resumable)")

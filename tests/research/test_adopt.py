@@ -131,3 +131,20 @@ def test_the_command_line_adopts_and_summarises(tiny_run: Path, capsys):
     assert main(["research", "summary", str(tiny_run)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"research tiny-research ({tiny_run})\n") and "idea-1 on breast_cancer" in out
+
+
+def test_the_command_line_overwrites_only_when_asked_and_lists_presets(hand_run: Path, capsys):
+    from lrlab.cli import main
+
+    assert main(["research", "adopt", str(hand_run), "#1", "--name", "mine"]) == 0
+    assert main(["research", "adopt", str(hand_run), "idea-1", "--name", "mine"]) == 2
+    assert "preset 'mine' exists" in capsys.readouterr().err
+    assert load_preset("mine").args == CANDIDATES[1].args
+    assert main(["research", "adopt", str(hand_run), "idea-1", "--name", "mine", "--overwrite"]) == 0
+    assert load_preset("mine").args == IDEA_ARGS
+    capsys.readouterr()
+    assert main(["schedules", "--kind", "preset"]) == 0
+    rows = [line.split()[:2] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert rows == [["mine", "preset"]]
+    assert main(["schedules", "--kind", "preset", "--space"]) == 2
+    assert "a preset's arguments are fixed" in capsys.readouterr().err

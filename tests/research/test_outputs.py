@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from lrlab.analysis import analyze
-from lrlab.research.findings import ResearchRunError, read_run
+from lrlab.research.findings import ResearchRunError, read_run, verdict_cells
 from lrlab.research.report import write_outputs
 from lrlab.research.summary import summary_text
 from lrlab.schedulers import CompositeLR, make_scheduler
@@ -183,6 +183,7 @@ def test_summary_opens_with_the_verdict_and_the_goal_on_the_first_screen(tiny_ru
     text = (tiny_run / "summary.md").read_text(encoding="utf-8")
     first_screen = "\n".join(text.splitlines()[:12])
     assert re.findall(r"^## (.+)$", text, flags=re.M)[0] == "Verdict"
+    assert "- final validation metric (Holm over " in first_screen
     assert re.search(r"goal (met by idea-1|not met):", first_screen)
     assert "idea-1 on breast_cancer (accuracy, tuned): " in first_screen
     assert re.search(r"^- \d+ candidate\(s\) considered: ", first_screen, flags=re.M)
@@ -262,7 +263,11 @@ def test_summary_text_for_the_terminal(tiny_run: Path, outputs):
     text = summary_text(tiny_run)
     lines = text.splitlines()
     assert lines[0] == f"research tiny-research ({tiny_run})"
-    assert re.match(r"goal (met by idea-1|not met): ", lines[1])
+    # the final metric first (the goal counts epochs, where ties are common), as the verdicts say it
+    cell = next(c for c in verdict_cells(read_run(tiny_run).analysis, "idea-1") if c["task"] == "breast_cancer")
+    assert lines[1].startswith("final validation metric (Holm over ")
+    assert ("idea-1 on breast_cancer" in lines[1]) == (cell["verdict"] in ("better", "worse"))
+    assert re.match(r"goal (met by idea-1|not met): ", lines[2])
     assert any(line.startswith("idea-1 on breast_cancer (accuracy, tuned): ") for line in lines)
     assert any(re.match(r"\d+ candidate\(s\) considered: \d+ complete", line) for line in lines)
     assert f"report: {tiny_run / 'summary.md'}" in lines and f"report: {tiny_run / 'reports' / 'idea-1.md'}" in lines

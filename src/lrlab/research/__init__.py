@@ -14,6 +14,8 @@ user would; nothing imports it.
   fewer epochs first, a pruner decides who goes on; every ask and tell in the store.
 * :mod:`~lrlab.research.confirm` — the top K candidates as proposed schedules of a study (the
   comparison protocol) on held-out tasks and fresh seeds, run as ``lrlab run`` runs a plan.
+* :mod:`~lrlab.research.findings` — a run folder read (read-only) for what follows: the candidates,
+  the ideas, the confirmation's analysis, the goal check.
 * :mod:`~lrlab.research.summary` and :mod:`~lrlab.research.report` — what was found: one report per
   confirmed candidate, and the research summary of every candidate.
 * :mod:`~lrlab.research.adopt` — ``lrlab research adopt``: a candidate as a named preset.

@@ -58,6 +58,7 @@ from lrlab.study.plan import (
     Plan,
     PlanError,
     TaskEntry,
+    first_error,
 )
 
 Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -353,15 +354,6 @@ def _entry(task: TaskEntry, base: Path | None = None, out: Path | None = None) -
     return data
 
 
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
-    message = first["msg"].removeprefix("Value error, ")
-    got = first.get("input")
-    shown = "" if isinstance(got, dict | list) or first["type"] == "missing" else f" (got {got!r})"
-    return f"{loc}: {message}{shown}" if loc else f"{message}{shown}"
-
-
 def parse_research_plan(text: str, source: str = "<research plan>", base: str | Path | None = None) -> ResearchPlan:
     """Validate TOML text as a research plan, and everything it implies before anything trains:
     the idea space (it has a valid point; every range and choice builds the schedule), the search
@@ -382,7 +374,7 @@ def parse_research_plan(text: str, source: str = "<research plan>", base: str | 
     try:
         plan = ResearchPlan.model_validate(data, context={"base": base})
     except ValidationError as error:
-        raise ResearchPlanError(f"{source}: {_first_error(error)}") from None
+        raise ResearchPlanError(f"{source}: {first_error(error)}") from None
     except ValueError as error:
         raise ResearchPlanError(f"{source}: {error}") from None
     try:
@@ -390,7 +382,7 @@ def parse_research_plan(text: str, source: str = "<research plan>", base: str | 
         search.check_sources()
         search.check_schedules()
     except ValidationError as error:
-        raise ResearchPlanError(f"{source}: search: {_first_error(error)}") from None
+        raise ResearchPlanError(f"{source}: search: {first_error(error)}") from None
     except ValueError as error:
         raise ResearchPlanError(f"{source}: search: {_search_where(str(error), plan)}") from None
     try:
@@ -404,7 +396,7 @@ def parse_research_plan(text: str, source: str = "<research plan>", base: str | 
         confirmation.check_sources()
         confirmation.check_schedules()
     except ValidationError as error:
-        raise ResearchPlanError(f"{source}: confirm: {_first_error(error)}") from None
+        raise ResearchPlanError(f"{source}: confirm: {first_error(error)}") from None
     except ValueError as error:
         raise ResearchPlanError(f"{source}: confirm: {error}") from None
     return plan

@@ -69,6 +69,22 @@ def goal_lines(findings: Findings) -> list[str]:
     return lines
 
 
+def _headline(findings: Findings) -> list[str]:
+    """One line on the final metric before the goal (which counts epochs, where ties are common):
+    which confirmed ideas end detectably better or worse than the best tuned baseline, where."""
+    analysis = findings.analysis
+    if analysis is None or not findings.ideas:
+        return []
+    family = analysis["verdict"]["power"]["family_size"]
+    cells = [(idea.label, c) for idea in findings.ideas for c in verdict_cells(analysis, idea.label)]
+    better = [f"{label} on {c['task']}" for label, c in cells if c.get("verdict") == "better"]
+    worse = [f"{label} on {c['task']}" for label, c in cells if c.get("verdict") == "worse"]
+    line = (f"final validation metric (Holm over {family}): "
+            + (f"better than the best tuned baseline: {', '.join(better)}" if better
+               else "no confirmed idea ends detectably better than the best tuned baseline on any held-out task"))
+    return [line + (f"; detectably worse: {', '.join(worse)}" if worse else "")]
+
+
 def _verdict_lines(findings: Findings) -> list[str]:
     analysis = findings.analysis
     if analysis is None:
@@ -120,7 +136,7 @@ def summary_blocks(findings: Findings, profile: Path | None) -> list[Block]:
                   f"search) judged on held-out {', '.join(t.key for t in plan.confirm.tasks)}. Every number comes from "
                   f"the search store and the confirmation study (`{CONFIRM_DIR}/`)."),
         Heading(2, "Verdict"),
-        Bullets(tuple([*goal_lines(findings), *_verdict_lines(findings), _counts(findings)])),
+        Bullets(tuple([*_headline(findings), *goal_lines(findings), *_verdict_lines(findings), _counts(findings)])),
     ]
     blocks += _goal(findings)
     blocks += _candidates(findings)
@@ -226,7 +242,8 @@ def summary_text(run_dir: str | Path) -> str:
     confirmed idea and held-out task, the candidates by state, and where the reports are."""
     run_dir = Path(run_dir)
     findings = read_run(run_dir)
-    lines = [f"research {findings.plan.name} ({run_dir})", *goal_lines(findings), *_verdict_lines(findings),
+    lines = [f"research {findings.plan.name} ({run_dir})", *_headline(findings), *goal_lines(findings),
+             *_verdict_lines(findings),
              _counts(findings)]
     paths = [run_dir / SUMMARY_FILE, run_dir / CONFIRM_DIR / "report.md"]
     paths += [run_dir / REPORTS_DIR / f"{i.label}.md" for i in findings.ideas]

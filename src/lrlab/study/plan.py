@@ -508,7 +508,7 @@ class Plan(_Strict):
         try:
             return Hyperparameters(**merged)
         except ValidationError as error:
-            raise ValueError(f"task {task.key!r} hparams: {_first_error(error)}") from None
+            raise ValueError(f"task {task.key!r} hparams: {first_error(error)}") from None
 
     def role_of(self, schedule_label: str) -> str:
         return next(s.role for s in self.schedules if s.key == schedule_label)
@@ -691,7 +691,8 @@ def _try(where: str, build: Any) -> None:
         raise ValueError(f"{where}: {type(error).__name__}: {error}") from None
 
 
-def _first_error(error: ValidationError) -> str:
+def first_error(error: ValidationError) -> str:
+    """A pydantic error as one line: the field's path, the message, and what was given."""
     first = error.errors()[0]
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
     message = first["msg"].removeprefix("Value error, ")
@@ -721,7 +722,7 @@ def parse_plan(text: str, source: str = "<plan>", base: str | Path | None = None
         plan.check_sources()
         plan.check_schedules()
     except ValidationError as error:
-        raise PlanError(f"{source}: {_first_error(error)}") from None
+        raise PlanError(f"{source}: {first_error(error)}") from None
     except ValueError as error:
         raise PlanError(f"{source}: {error}") from None
     return plan
