@@ -53,4 +53,7 @@ def describe_plans() -> str:
     return "\n".join([*lines, "", "Run one with `lrlab run NAME` (its study and report go to runs/NAME/); `lrlab run` "
                        "alone runs default. Times: full runs with 2 workers, report included, on a shared 2-core "
                        "machine; estimated ones by benchmarks/plan_times.py. meta-train is the plan of `lrlab meta-train meta-train "
-                       "--episodes 700`, which trains MetaLR's shipped policy."])
+                       "--episodes 700`, which trains MetaLR's shipped policy.", "",
+                       "Research plans (`lrlab research run NAME`): "
+                       + ", ".join(sorted(p.stem for p in (PLANS_DIR / "research").glob("*.toml")))
+                       + " (research: search on 3 small tasks, confirm on 4 held-out ones; about 18 min)."])
