@@ -74,3 +74,13 @@ def test_the_shipped_plan_is_the_default_and_keeps_its_held_out_tasks_apart():
     assert plan.confirm.self_tuning == ["prodigy_cosine", "schedulefree_adamw"]
     assert plan.goal is not None and (plan.goal.baseline, plan.goal.tasks, plan.goal.task, plan.goal.reference) == \
            ("cosine", 3, "mnist1d", "prodigy_cosine")
+
+
+def test_repeated_confirmation_tuning_seeds_are_refused():
+    from lrlab.research.plan import ResearchPlanError, parse_research_plan
+
+    from .conftest import PLAN
+
+    text = PLAN.replace("tuning = { trials = 1, seeds = [100] }", "tuning = { trials = 1, seeds = [100, 100] }")
+    with pytest.raises(ResearchPlanError, match=r"confirm\.tuning\.seeds: seeds must be distinct"):
+        parse_research_plan(text)

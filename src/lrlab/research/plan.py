@@ -57,13 +57,14 @@ from lrlab.study.plan import (
     Hyperparameters,
     Plan,
     PlanError,
+    Seed,
+    Seeds,
     TaskEntry,
     first_error,
 )
 
 Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Count = Annotated[int, Field(strict=True)]
-Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
 
 #: The tuned baselines and the self-tuning optimizers of the confirmation, unless the plan says otherwise.
 BASELINES = ("constant", "cosine", "linear", "plateau")
@@ -131,7 +132,7 @@ class Search(_Strict):
     """
 
     tasks: list[TaskEntry] = Field(min_length=1)
-    seeds: list[Seed] = Field(min_length=1, max_length=MAX_SEEDS)
+    seeds: Seeds = Field(min_length=1, max_length=MAX_SEEDS)
     sampler: Literal["tpe", "cmaes"] = "tpe"
     sampler_seed: Seed = 0
     batch: Count = Field(2, ge=1, le=64)
@@ -141,13 +142,6 @@ class Search(_Strict):
     budget: SearchBudget
     pruning: Pruning = Field(default_factory=Pruning)
     final_weight: Real = Field(1.0, ge=0, le=100)
-
-    @field_validator("seeds")
-    @classmethod
-    def _distinct(cls, seeds: list[int]) -> list[int]:
-        if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct, got {seeds}")
-        return seeds
 
     @field_validator("lr_scale")
     @classmethod
@@ -164,7 +158,7 @@ class ConfirmTuning(_Strict):
     arguments are fixed by the search: only their rate is tuned (``space`` is set by the loop)."""
 
     trials: Count = Field(ge=1, le=1000)
-    seeds: list[Seed] = Field(default_factory=lambda: [1000], min_length=1, max_length=MAX_SEEDS)
+    seeds: Seeds = Field(default_factory=lambda: [1000], min_length=1, max_length=MAX_SEEDS)
     objective: Literal["final", "time_to_target"] = "time_to_target"
     sequence_seed: Seed = 0
     lr: tuple[Real, Real] | None = None
@@ -177,17 +171,10 @@ class Confirm(_Strict):
 
     k: Count = Field(ge=1, le=50)
     tasks: list[TaskEntry] = Field(min_length=1)
-    seeds: list[Seed] = Field(min_length=2, max_length=MAX_SEEDS)
+    seeds: Seeds = Field(min_length=2, max_length=MAX_SEEDS)
     baselines: list[str] = Field(default_factory=lambda: list(BASELINES), min_length=1)
     self_tuning: list[str] = Field(default_factory=lambda: list(SELF_TUNING))
     tuning: ConfirmTuning
-
-    @field_validator("seeds")
-    @classmethod
-    def _distinct(cls, seeds: list[int]) -> list[int]:
-        if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct, got {seeds}")
-        return seeds
 
 
 class Goal(_Strict):

@@ -48,6 +48,7 @@ from typing import Annotated, Any, Literal
 
 import torch
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -84,6 +85,16 @@ Real = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Count = Annotated[int, Field(strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
 Seed = Annotated[int, Field(strict=True, ge=0, lt=2**32)]
+
+
+def _distinct_seeds(seeds: list[int]) -> list[int]:
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    return seeds
+
+
+#: A list of seeds, each at most once (its length is each field's own).
+Seeds = Annotated[list[Seed], AfterValidator(_distinct_seeds)]
 
 #: What is sane; beyond these a plan is a typo (``epochs = 10**12``), not an experiment.
 MAX_LR = 1000.0
@@ -417,19 +428,12 @@ class Tuning(_Strict):
     """
 
     trials: Count = Field(ge=1, le=1000)
-    seeds: list[Seed] = Field(default_factory=lambda: [1000], min_length=1, max_length=MAX_SEEDS)
+    seeds: Seeds = Field(default_factory=lambda: [1000], min_length=1, max_length=MAX_SEEDS)
     objective: Literal["final", "time_to_target"] = "final"
     sequence_seed: Seed = 0
     lr: tuple[Real, Real] | None = None
     space: dict[str, dict[str, Any]] = Field(default_factory=dict)
     halving: Halving | None = None
-
-    @field_validator("seeds")
-    @classmethod
-    def _distinct(cls, seeds: list[int]) -> list[int]:
-        if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct, got {seeds}")
-        return seeds
 
     @field_validator("lr")
     @classmethod
@@ -447,7 +451,7 @@ class Plan(_Strict):
     idea: str = ""
     objective: str = ""
     methodology: str = ""
-    seeds: list[Seed] = Field(default_factory=lambda: [0, 1, 2], min_length=1, max_length=MAX_SEEDS)
+    seeds: Seeds = Field(default_factory=lambda: [0, 1, 2], min_length=1, max_length=MAX_SEEDS)
     defaults: Hyperparameters = Field(default_factory=Hyperparameters)
     tasks: list[TaskEntry] = Field(min_length=1)
     schedules: list[ScheduleEntry] = Field(min_length=2)
@@ -462,13 +466,6 @@ class Plan(_Strict):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
             raise ValueError("must be a folder-safe name: letters, digits, '-', '_', '.'")
         return name
-
-    @field_validator("seeds")
-    @classmethod
-    def _unique_seeds(cls, seeds: list[int]) -> list[int]:
-        if len(set(seeds)) != len(seeds):
-            raise ValueError(f"seeds must be distinct, got {seeds}")
-        return seeds
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
