@@ -85,7 +85,9 @@ class CurvatureLR(AdaptiveLR):
         >>> x = torch.randn(64, 8); y = x.sum(dim=1, keepdim=True)
         >>> for _ in range(30):
         ...     loss = (model(x) - y).pow(2).mean()
-        ...     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        ...     opt.zero_grad(); loss.backward(); opt.step()
+        ...     sched.observe(loss=loss.item())  # for its guard (it can raise the rate)
+        ...     sched.step()
         >>> lam = torch.linalg.eigvalsh(2 * torch.cat([x, torch.ones(64, 1)], 1).T
         ...                             @ torch.cat([x, torch.ones(64, 1)], 1) / 64)
         >>> bool(1 / lam.max() <= sched.get_last_lr()[0] <= 1 / lam.min())

@@ -72,7 +72,9 @@ class GradVarLR(AdaptiveLR):
         >>> sched = GradVarLR(opt, window=5)
         >>> for _ in range(20):
         ...     loss = model(torch.randn(16, 4)).pow(2).mean()
-        ...     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        ...     opt.zero_grad(); loss.backward(); opt.step()
+        ...     sched.observe(loss=loss.item())  # for its guard (it can raise the rate)
+        ...     sched.step()
         >>> len(sched.adjustments) > 0   # three windows compared, each one a change
         True
     """

@@ -82,7 +82,7 @@ class PerformanceLR(AdaptiveLR):
         >>> sched = PerformanceLR(opt, patience=2)
         >>> for val_loss in (1.0, 0.9, 0.9, 0.9):  # one evaluation per epoch
         ...     opt.step()  # ... the epoch's training steps, each followed by sched.step()
-        ...     sched.observe(val_metrics={"loss": val_loss})
+        ...     sched.observe(val_metrics={"loss": val_loss}, train_metrics={"loss": val_loss})
         ...     sched.step()
         >>> [(a["rule"], round(a["new_lr"][0], 4)) for a in sched.adjustments]
         [('improving', 0.105), ('plateau: 2 evaluations without improvement', 0.0525)]
