@@ -20,7 +20,7 @@ PLANS_DIR = Path(__file__).resolve().parent
 #: them), or estimated where marked (benchmarks/plan_times.py: one trial per task, times the
 #: plan's trials, over 2 workers, plus the ~20 s and ~30 % that the measured runs add to it).
 ROUGH_TIMES: dict[str, tuple[int, str]] = {
-    "default": (896, "9 min"),
+    "default": (896, "6-8.5 min"),
     "curvature": (45, "2 min (estimated)"),
     "entropy": (30, "80 s"),
     "gradvar": (30, "30 s"),
