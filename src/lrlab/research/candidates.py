@@ -78,18 +78,18 @@ class CandidateLog:
         row = self.store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'candidates'").fetchone()
         return row is not None
 
-    def save(self, candidate: Candidate) -> None:
-        """Insert or update one candidate (``told`` stamped when its state is final)."""
+    def save(self, *candidates: Candidate) -> None:
+        """Insert or update candidates, all in one transaction (``told`` stamped when a state is
+        final): a generation's asks are saved together, so a kill never leaves half of one."""
         now = time.time()
         with self.store.transaction() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO candidates (number, generation, params, args, lr_scale, state, value, rungs, trials, "
                 "error, asked, told) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(number) DO UPDATE SET "
                 "state = excluded.state, value = excluded.value, rungs = excluded.rungs, trials = excluded.trials, "
                 "error = excluded.error, told = excluded.told",
-                (candidate.number, candidate.generation, _json(candidate.params), _json(candidate.args),
-                 candidate.lr_scale, candidate.state, candidate.value, _json(candidate.rungs), _json(candidate.trials),
-                 candidate.error, now, now if candidate.told else None))
+                [(c.number, c.generation, _json(c.params), _json(c.args), c.lr_scale, c.state, c.value,
+                  _json(c.rungs), _json(c.trials), c.error, now, now if c.told else None) for c in candidates])
 
     # -- search-wide facts, in meta -----------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:

@@ -11,7 +11,9 @@ train the next rung, the last one the full budget. The value is :mod:`lrlab.rese
 not scored.
 
 Every ask and every tell is written to the search store's ``candidates`` table
-(:class:`~lrlab.research.candidates.CandidateLog`) before anything else happens, and Optuna is
+(:class:`~lrlab.research.candidates.CandidateLog`) before anything else happens (a generation's asks
+in one transaction, so that a kill never leaves half a generation, which a resumed search would
+finish as a smaller generation and a new one), and Optuna is
 rebuilt from that table at each start: told candidates are added back
 (``optuna.trial.create_trial`` + ``study.add_trial``) with their parameters, rung values and
 states; candidates that were asked but not told are asked again with their very parameters
@@ -169,9 +171,7 @@ class Search:
         trial.set_user_attr("candidate", number)
         args, scale = self.space.suggest(trial)
         self.trials[number] = trial
-        candidate = Candidate(number, generation, dict(trial.params), args, scale)
-        self.log.save(candidate)
-        return candidate
+        return Candidate(number, generation, dict(trial.params), args, scale)  # saved with its generation
 
     def specs(self, candidate: Candidate, rung: int) -> list[TrialSpec]:
         """The candidate's trials at ``rung``: every search task x seed."""
@@ -298,6 +298,7 @@ class Search:
             again = [self.ask(c.number, generation, c.params) for c in untold]
             for new, old in zip(again, untold, strict=True):
                 new.trials = old.trials
+            self.log.save(*again)
             if not self.run_generation(again):
                 return self.outcome(ended=False)
         while True:
@@ -311,6 +312,7 @@ class Search:
             if self.budget.candidates is not None and len(candidates) < self.budget.candidates:
                 size = min(size, self.budget.candidates - len(candidates))
             batch = [self.ask(number + i, generation) for i in range(size)]
+            self.log.save(*batch)  # the whole generation in one transaction, before any of it trains
             if not self.run_generation(batch):
                 return self.outcome(ended=False)
         self.log.put(ended=True, seconds=self.seconds())
