@@ -40,7 +40,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -53,6 +52,7 @@ from lrlab.study.plan import (
     MAX_SEEDS,
     Budget,
     ExecutorSettings,
+    FolderName,
     Halving,
     Hyperparameters,
     Plan,
@@ -191,7 +191,7 @@ class Goal(_Strict):
 
 
 class ResearchPlan(_Strict):
-    name: str
+    name: FolderName
     title: str = ""
     idea: str = ""
     schedule: str = "composite"
@@ -201,13 +201,6 @@ class ResearchPlan(_Strict):
     goal: Goal | None = None
     budget: Budget = Field(default_factory=Budget)
     executor: ExecutorSettings | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, name: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-            raise ValueError("must be a folder-safe name: letters, digits, '-', '_', '.'")
-        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> ResearchPlan:

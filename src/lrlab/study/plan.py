@@ -93,6 +93,15 @@ def _distinct_seeds(seeds: list[int]) -> list[int]:
     return seeds
 
 
+def _folder_safe(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ValueError("must be a folder-safe name: letters, digits, '-', '_', '.'")
+    return name
+
+
+#: A plan's name, which names its output folder.
+FolderName = Annotated[str, AfterValidator(_folder_safe)]
+
 #: A list of seeds, each at most once (its length is each field's own).
 Seeds = Annotated[list[Seed], AfterValidator(_distinct_seeds)]
 
@@ -446,7 +455,7 @@ class Tuning(_Strict):
 
 
 class Plan(_Strict):
-    name: str
+    name: FolderName
     title: str = ""
     idea: str = ""
     objective: str = ""
@@ -459,13 +468,6 @@ class Plan(_Strict):
     source: SourceReport | None = None
     executor: ExecutorSettings | None = None
     tuning: Tuning | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _slug(cls, name: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-            raise ValueError("must be a folder-safe name: letters, digits, '-', '_', '.'")
-        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
